@@ -1,0 +1,48 @@
+"""Shared fixtures: the emulator over real HTTP on 127.0.0.1 and a temp DuckDB / dlt working dir.
+
+Tests use real parts: no mocks of our own code.
+"""
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from semaphore_dagster.emulator import EmulatorServer, World, WorldConfig
+
+# A fixed "now" so every world is reproducible.
+FIXED_NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+TEST_TOKEN = "emu-secret-token-5f2c9a"
+
+
+@pytest.fixture(autouse=True)
+def _isolate_dlt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep dlt's working files and telemetry out of the user's global folders."""
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
+    for key in list(os.environ):
+        if key.startswith("SOURCES__SEMAPHORE__"):
+            monkeypatch.delenv(key)
+
+
+def make_world(scale: str = "tiny", seed: int = 7, **knobs) -> World:
+    return World.generate(WorldConfig.preset(scale, seed=seed, now=FIXED_NOW, **knobs))
+
+
+@pytest.fixture
+def tiny_world() -> World:
+    return make_world("tiny")
+
+
+@pytest.fixture
+def emulator(tiny_world: World) -> Iterator[EmulatorServer]:
+    """A tiny world served over loopback; stopped after the test."""
+    with EmulatorServer(tiny_world, token=TEST_TOKEN, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def duckdb_path(tmp_path: Path) -> Path:
+    return tmp_path / "semaphore.duckdb"
