@@ -4,7 +4,7 @@ Tests use real parts: no mocks of our own code.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +41,27 @@ def emulator(tiny_world: World) -> Iterator[EmulatorServer]:
     """A tiny world served over loopback; stopped after the test."""
     with EmulatorServer(tiny_world, token=TEST_TOKEN, host="127.0.0.1", port=0) as server:
         yield server
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
+    """Start emulators with any option (`faults=`, `log_mode=`, `live=`, `latency_ms=`, ...); all stop after the test.
+
+    `emulator_factory(world=None, **options)`: `world` defaults to a fresh tiny world, `token` to TEST_TOKEN.
+    """
+    started: list[EmulatorServer] = []
+
+    def start(world: World | None = None, **options) -> EmulatorServer:
+        options.setdefault("token", TEST_TOKEN)
+        options.setdefault("host", "127.0.0.1")
+        options.setdefault("port", 0)
+        server = EmulatorServer(world if world is not None else make_world("tiny"), **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

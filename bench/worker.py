@@ -1,0 +1,218 @@
+"""One measured load, run in its own subprocess: `python -m bench.worker <task.json>`.
+
+The parent (`bench/run.py`) serves the emulator and counts its requests. The worker does its imports and
+set-up, then calls `checkpoint(name)`: it prints `BENCH-CHECKPOINT <name>` and blocks until the parent, having
+saved and reset the emulator's request counts, answers `go`. So requests are attributed to the phase that made
+them, and import time is kept out of the measured wall. Peak RSS is this process's own
+(`RUSAGE_SELF`, plus `RUSAGE_CHILDREN` for any worker processes it spawned). The result is written as JSON to
+the path the task names; a failure is written there too (`error`), and the exit code is non-zero.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CHECKPOINT = "BENCH-CHECKPOINT"
+
+
+def checkpoint(name: str) -> None:
+    """Hand over to the parent between phases (see the module docstring)."""
+    print(f"{CHECKPOINT} {name}", flush=True)
+    answer = sys.stdin.readline().strip()
+    if answer != "go":
+        raise SystemExit(f"bench worker: expected 'go' from the parent, got {answer!r}")
+
+
+def peak_rss_mb() -> dict[str, float]:
+    """Peak resident set size so far, in MiB (ru_maxrss is in KiB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"self": round(own, 1), "children": round(children, 1)}
+
+
+def table_rows(db_path: str, dataset: str) -> dict[str, int]:
+    """Rows in every table of `dataset` (dlt's own `_dlt_*` tables left out)."""
+    import duckdb
+
+    if not Path(db_path).exists():
+        return {}
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                [dataset],
+            ).fetchall()
+            if not row[0].startswith("_dlt_")
+        ]
+        return {
+            name: con.execute(f'select count(*) from "{dataset}"."{name}"').fetchall()[0][0] for name in names
+        }
+    finally:
+        con.close()
+
+
+def normalized_rows(pipeline: Any) -> dict[str, int]:
+    """Rows this run wrote, by table, from dlt's normalize info (`_dlt_*` left out)."""
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    counts = info.row_counts if info else {}
+    return {table: count for table, count in counts.items() if not table.startswith("_dlt_")}
+
+
+def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = run()
+    return value, time.perf_counter() - start
+
+
+# --- tasks -------------------------------------------------------------------------------------------------
+
+
+def task_ours(task: dict) -> dict:
+    """A load by our source (full or incremental, depending on the state left in the task's dirs)."""
+    from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
+
+    pipeline = make_pipeline(
+        pipeline_name="semaphore",
+        destination="duckdb",
+        dataset_name="semaphore",
+        pipelines_dir=task["pipelines_dir"],
+    )
+    checkpoint("load")
+
+    def load() -> Any:
+        source = semaphore_source(
+            base_url=task["base_url"], api_token=task["token"], **task.get("source_args", {})
+        )
+        return run_load(pipeline, source)
+
+    _, wall = _timed(load)
+    return {
+        "wall_s": wall,
+        "rows_loaded": normalized_rows(pipeline),
+        "rows": table_rows(task["db_path"], "semaphore"),
+    }
+
+
+def task_seed(task: dict) -> dict:
+    """A full load by the seed-style `rest_api` loader (phases timed separately)."""
+    from bench.seed_style import seed_style_pipeline, seed_style_source
+
+    pipeline = seed_style_pipeline(task["pipelines_dir"])
+    checkpoint("load")
+    phases: dict[str, float] = {}
+    start = time.perf_counter()
+    _, phases["extract_s"] = _timed(
+        lambda: pipeline.extract(seed_style_source(task["base_url"], task["token"]))
+    )
+    _, phases["normalize_s"] = _timed(pipeline.normalize)
+    _, phases["load_s"] = _timed(pipeline.load)
+    wall = time.perf_counter() - start
+    rows = table_rows(task["db_path"], "seed_style")
+    return {"wall_s": wall, "phases": phases, "rows_loaded": rows, "rows": rows}
+
+
+def task_logs(task: dict) -> dict:
+    """Job logs only, for the given jobs (events/s and the huge-log peak RSS)."""
+    from semaphore_dagster.semaphore import job_logs_source, make_pipeline, run_load
+
+    pipeline = make_pipeline(
+        pipeline_name="semaphore_logs",
+        destination="duckdb",
+        dataset_name="semaphore",
+        pipelines_dir=task["pipelines_dir"],
+    )
+    before = peak_rss_mb()
+    checkpoint("load")
+
+    def load() -> Any:
+        source = job_logs_source(
+            jobs=task["jobs"],
+            base_url=task["base_url"],
+            api_token=task["token"],
+            **task.get("source_args", {}),
+        )
+        return run_load(pipeline, source)
+
+    _, wall = _timed(load)
+    rows = table_rows(task["db_path"], "semaphore")
+    events = rows.get("job_log_events", 0)
+    return {
+        "wall_s": wall,
+        "rows": rows,
+        "events": events,
+        "events_per_s": events / wall if wall > 0 else 0.0,
+        "rss_before_load_mb": before["self"],
+    }
+
+
+def task_overhead(task: dict) -> dict:
+    """Per-request cost at 0 ms latency through dlt's requests client, over a sample of the floor's mix."""
+    from dlt.sources.helpers import requests
+
+    session = requests.Session()
+    headers = {"Authorization": f"Token {task['token']}"}
+    base = task["base_url"].rstrip("/")
+    for path in task["paths"][:5]:  # warm the connection and the emulator's caches
+        session.get(base + path, headers=headers).raise_for_status()
+    checkpoint("requests")
+    start = time.perf_counter()
+    sizes = 0
+    for path in task["paths"]:
+        response = session.get(base + path, headers=headers)
+        response.raise_for_status()
+        sizes += len(response.content)
+    wall = time.perf_counter() - start
+    return {
+        "wall_s": wall,
+        "requests": len(task["paths"]),
+        "per_request_s": wall / len(task["paths"]),
+        "bytes": sizes,
+    }
+
+
+def task_dagster_import(task: dict) -> dict:
+    """Import time of the Dagster code location (`semaphore_dagster.definitions`)."""
+    checkpoint("import")
+    start = time.perf_counter()
+    from semaphore_dagster.definitions import defs
+
+    wall = time.perf_counter() - start
+    return {"wall_s": wall, "assets": len(list(defs.resolve_all_asset_keys()))}
+
+
+TASKS: dict[str, Callable[[dict], dict]] = {
+    "ours": task_ours,
+    "seed": task_seed,
+    "logs": task_logs,
+    "overhead": task_overhead,
+    "dagster_import": task_dagster_import,
+}
+
+
+def main(task_path: str) -> int:
+    task = json.loads(Path(task_path).read_text())
+    result_path = Path(task["result_path"])
+    try:
+        result = TASKS[task["kind"]](task)
+        result["peak_rss_mb"] = peak_rss_mb()
+        result_path.write_text(json.dumps(result, default=str))
+        return 0
+    except BaseException as error:  # the parent reports it; the traceback goes to stderr
+        traceback.print_exc()
+        message = f"{type(error).__name__}: {error}".replace(task.get("token", "\0"), "<token>")
+        result_path.write_text(json.dumps({"error": message.splitlines()[0][:500]}))
+        return 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,45 @@
+"""A short text summary of the loaded DuckDB file: tables and row counts, a few headline CI numbers."""
+
+from pathlib import Path
+
+from semaphore_dagster.defs.duckdb_reader import Reader, read_duckdb
+from semaphore_dagster.defs.ingestion.tables import TABLES
+
+
+def table_counts(reader: Reader) -> dict[str, int]:
+    return {
+        t: int(reader.scalar(f"SELECT count(*) FROM {reader.q(t)}")) if reader.has_table(t) else 0
+        for t in TABLES
+    }
+
+
+def headline_numbers(reader: Reader) -> dict[str, str]:
+    """Pipelines finished, pass rate, median duration, failed jobs, logs fetched."""
+    numbers: dict[str, str] = {}
+    if reader.has_table("pipelines"):
+        done, passed, median_s = reader.rows(
+            f"""SELECT count(*) FILTER (WHERE state = 'DONE'),
+                       count(*) FILTER (WHERE state = 'DONE' AND result = 'PASSED'),
+                       median(epoch(done_at) - epoch(created_at)) FILTER (WHERE state = 'DONE')
+                FROM {reader.q("pipelines")}"""
+        )[0]
+        numbers["pipelines finished"] = str(done)
+        if done:
+            numbers["pipeline pass rate"] = f"{100 * passed / done:.1f}%"
+        if median_s is not None:
+            numbers["median pipeline duration"] = f"{median_s / 60:.1f} min"
+    if reader.has_table("jobs"):
+        failed = reader.scalar(f"SELECT count(*) FROM {reader.q('jobs')} WHERE result = 'FAILED'")
+        numbers["failed jobs"] = str(failed)
+    if reader.has_table("job_logs"):
+        ok, events = reader.rows(
+            f"SELECT count(*) FILTER (WHERE outcome = 'OK'), coalesce(sum(stored_event_count), 0) "
+            f"FROM {reader.q('job_logs')}"
+        )[0]
+        numbers["job logs fetched"] = f"{ok} ({events} events)"
+    return numbers
+
+
+def summarize(path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    with read_duckdb(path) as reader:
+        return table_counts(reader), headline_numbers(reader)

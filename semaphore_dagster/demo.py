@@ -1,0 +1,293 @@
+"""`semaphore-dagster demo`: the whole thing, end to end, on a local emulated Semaphore organization.
+
+Without `--ui`: start the emulator (small world, free loopback port, in this process), point the source at
+it (environment of this process only), materialize every asset, a range of job-log partitions (one
+single-run backfill) and every check through Dagster into `./semaphore.duckdb`, print a summary, write the
+insights report when that room provides it, exit 0 (1 when a run or a check failed).
+
+With `--ui`: the same first load, then the emulator keeps producing pipelines (live mode) and `dagster dev`
+serves the code location on 127.0.0.1 with schedules and the sensor on. Ctrl-C stops what it started.
+"""
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DEMO_MARKER_SCHEMA = "semaphore_demo"
+PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ui", action="store_true", help="keep running: live emulator + `dagster dev` on 127.0.0.1"
+    )
+    parser.add_argument(
+        "--scale", default="small", help="emulated organization size: tiny, small, medium (default small)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
+    parser.add_argument(
+        "--duckdb", default="semaphore.duckdb", help="DuckDB file to write (default ./semaphore.duckdb)"
+    )
+    parser.add_argument(
+        "--report", default="semaphore_report.html", help="insights report path (when available)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="--ui: dagster dev port (default: a free one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    duckdb_file = Path(args.duckdb).expanduser().absolute()
+    try:
+        _claim_duckdb_file(duckdb_file)
+    except ValueError as exc:
+        print(f"semaphore-dagster demo: {exc}", file=sys.stderr)
+        return 2
+    token = f"demo-{secrets.token_hex(12)}"
+    with (
+        _restored_environment(),
+        tempfile.TemporaryDirectory(prefix="semaphore-demo-dlt-") as dlt_dir,
+        _emulator(args, token, live=args.ui) as server,
+    ):
+        first_day, last_day = _log_days(server)
+        os.environ.update(_demo_env(server, token, duckdb_file, dlt_dir, first_day))
+        print(f"Emulated Semaphore organization ({args.scale}) at {server.base_url}")
+        home = _fresh_dagster_home(duckdb_file) if args.ui else None
+        ok = _load_everything(duckdb_file, first_day, last_day, home)
+        _write_report(duckdb_file, Path(args.report))
+        if not args.ui:
+            return 0 if ok else 1
+        assert home is not None
+        return _serve_ui(args.port, home)
+
+
+# --- the DuckDB file ------------------------------------------------------------------------------------
+
+
+def _claim_duckdb_file(path: Path) -> None:
+    """Start from an empty file: replace a previous demo's file, refuse to touch anything else."""
+    if not path.exists():
+        return
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise ValueError(
+            f"cannot open {path} ({str(exc).splitlines()[0]}); close what holds it or pass --duckdb"
+        ) from None
+    try:
+        schemas = {
+            r[0] for r in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
+        }
+    finally:
+        con.close()
+    if DEMO_MARKER_SCHEMA not in schemas:
+        raise ValueError(
+            f"{path} exists and was not written by the demo: move it away or pass --duckdb OTHER_PATH"
+        )
+    path.unlink()
+    Path(f"{path}.wal").unlink(missing_ok=True)
+
+
+def _mark_duckdb_file(path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {DEMO_MARKER_SCHEMA}")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {DEMO_MARKER_SCHEMA}.written_by AS SELECT 'semaphore-dagster demo' AS tool"
+        )
+    finally:
+        con.close()
+
+
+# --- environment and emulator --------------------------------------------------------------------------
+
+
+@contextmanager
+def _restored_environment() -> Iterator[None]:
+    """The demo's settings live in this process's environment only, restored on exit."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _demo_env(server: Any, token: str, duckdb_file: Path, dlt_dir: str, first_day: date) -> dict[str, str]:
+    return {
+        "SOURCES__SEMAPHORE__BASE_URL": server.base_url,
+        "SOURCES__SEMAPHORE__API_TOKEN": token,
+        "SOURCES__SEMAPHORE__AUTH_SCHEME": "Token",
+        "SOURCES__SEMAPHORE__START_DATE": first_day.isoformat(),
+        "SEMAPHORE_DAGSTER_LOGS_START_DATE": first_day.isoformat(),
+        "DESTINATION__DUCKDB__CREDENTIALS": str(duckdb_file),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "DLT_DATA_DIR": dlt_dir,
+        "DAGSTER_TELEMETRY_DISABLED": "1",
+    }
+
+
+def _log_days(server: Any) -> tuple[date, date]:
+    """From the day before the world's first day to today (UTC)."""
+    config = server.world.config
+    now = config.now or datetime.now(UTC)
+    return (now - timedelta(days=config.days + 1)).date(), datetime.now(UTC).date()
+
+
+@contextmanager
+def _emulator(args: argparse.Namespace, token: str, live: bool) -> Iterator[Any]:
+    from semaphore_dagster.emulator import EmulatorServer, World, WorldConfig
+
+    world = World.generate(WorldConfig.preset(args.scale, seed=args.seed))
+    with EmulatorServer(world, token=token, host="127.0.0.1", port=0, live=live) as server:
+        yield server
+
+
+# --- loading through Dagster ---------------------------------------------------------------------------
+
+
+def _load_everything(duckdb_file: Path, first_day: date, last_day: date, home: Path | None) -> bool:
+    """Materialize everything into `duckdb_file`, then print the summary. True when all went well."""
+    import dagster as dg
+
+    from semaphore_dagster.definitions import build_definitions
+    from semaphore_dagster.defs.materialize_all import materialize_all
+    from semaphore_dagster.defs.settings import DagsterSettings
+
+    defs = build_definitions(DagsterSettings.from_env())
+    started = time.monotonic()
+    if home is None:
+        with dg.DagsterInstance.ephemeral() as instance:
+            outcomes = materialize_all(defs, instance, first_day, last_day)
+    else:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            outcomes = materialize_all(defs, instance, first_day, last_day)
+    elapsed = time.monotonic() - started
+    if duckdb_file.exists():
+        _mark_duckdb_file(duckdb_file)
+    return _print_summary(duckdb_file, outcomes, elapsed)
+
+
+def _print_summary(duckdb_file: Path, outcomes: list[Any], elapsed: float) -> bool:
+    from semaphore_dagster.defs.summary import summarize
+
+    print(f"\nLoaded through Dagster in {elapsed:.1f} s into {duckdb_file}")
+    for outcome in outcomes:
+        status = "ok" if outcome.success else f"FAILED: {outcome.error}"
+        print(f"  run {outcome.name}: {len(outcome.materialized)} asset(s) materialized, {status}")
+    counts, numbers = summarize(duckdb_file) if duckdb_file.exists() else ({}, {})
+    print("\nTables (rows):")
+    for table, count in counts.items():
+        print(f"  semaphore.{table:<30} {count:>8}")
+    checks = [c for o in outcomes for c in o.checks]
+    failed = [c for c in checks if not c.passed]
+    print(f"\nChecks: {len(checks) - len(failed)} passed, {len(failed)} failed")
+    for check in failed:
+        print(f"  FAILED ({check.severity}) {check.asset}: {check.name}")
+    if numbers:
+        print("\nCI headlines:")
+        for name, value in numbers.items():
+            print(f"  {name:<26} {value}")
+    all_runs_ok = bool(outcomes) and all(o.success for o in outcomes)
+    return all_runs_ok and not failed
+
+
+def _write_report(duckdb_file: Path, out_path: Path) -> None:
+    """The insights room's HTML report, when that room provides it."""
+    try:
+        from semaphore_dagster.insights.report import write_report
+    except ImportError:
+        return
+    written = write_report(duckdb_file, out_path.expanduser().absolute())
+    print(f"\nInsights report: {written or out_path}")
+
+
+# --- the UI --------------------------------------------------------------------------------------------
+
+
+def _fresh_dagster_home(duckdb_file: Path) -> Path:
+    """A Dagster home for the demo next to its DuckDB file, with the project's instance settings."""
+    home = duckdb_file.parent / ".dagster_home" / "demo"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    if PROJECT_DAGSTER_YAML.exists():
+        text = PROJECT_DAGSTER_YAML.read_text().replace(".dagster_home/", f"{home}/")
+    else:  # installed without the repository: the essentials
+        text = (
+            "telemetry:\n  enabled: false\n"
+            f"storage:\n  sqlite:\n    base_dir: {home}/storage\n"
+            "concurrency:\n  pools:\n    default_limit: 1\n"
+            "run_monitoring:\n  enabled: true\n  free_slots_after_run_end_seconds: 30\n"
+        )
+    (home / "dagster.yaml").write_text(text)
+    return home
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_dagster_dev(port: int, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+    """`dagster dev` on 127.0.0.1 in its own process group (stop it with `stop_process_group`)."""
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-m", "semaphore_dagster.definitions",
+        "-h", "127.0.0.1", "-p", str(port),
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM to the group we started (its id is the child's PID), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def _serve_ui(port: int, home: Path) -> int:
+    port = port or _free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DAGSTER_HOME": str(home),
+            "SEMAPHORE_DAGSTER_AUTOMATION": "on",
+            "SEMAPHORE_DAGSTER_SENSOR_INTERVAL": "30",
+        }
+    )
+    process = start_dagster_dev(port, env)
+    print(
+        f"\nDagster UI: http://127.0.0.1:{port}  (schedules and the sensor are on; Ctrl-C stops everything)"
+    )
+    try:
+        while process.poll() is None:
+            time.sleep(0.5)
+        print(f"dagster dev exited with code {process.returncode}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping dagster dev and the emulator ...")
+        return 0
+    finally:
+        stop_process_group(process)

@@ -1,0 +1,92 @@
+"""Live mode: `advance(world, delta)` moves the clock and applies what happens meanwhile.
+
+Deterministic from the seed and the step number (each step has its own `random.Random`): new workflows
+appear (created inside the step's window), the nightly schedule fires when 03:00 passes, planned entities
+come due (in-flight pipelines progress and finish, promotions (some on old pipelines, some rollbacks) and
+deployments appear, PENDING deployments start), and agents come and go. Everything happens under
+`world.lock`.
+"""
+
+import random
+from datetime import timedelta
+
+from semaphore_dagster.emulator.generate import new_agent, nightly_times, plan_scheduled_run, workflow_times
+from semaphore_dagster.emulator.planner import Planner
+from semaphore_dagster.emulator.timeline import reveal
+
+MAX_STEP = timedelta(days=7)
+
+
+def advance(world, delta: timedelta) -> None:
+    if delta < timedelta(0):
+        raise ValueError(f"world.advance needs a non-negative timedelta, got {delta}")
+    if delta > MAX_STEP:
+        raise ValueError(f"world.advance steps are at most {MAX_STEP}; call it several times for {delta}")
+    with world.lock:
+        world.steps += 1
+        rng = random.Random(f"{world.config.seed}:live:{world.steps}")
+        planner = Planner(world, rng)
+        begin, end = world.now(), world.now() + delta
+        for profile in world._profiles:
+            times = [(t, False) for t in workflow_times(rng, world.config.pipelines_per_day, begin, end)]
+            times += [(t, True) for t in nightly_times(begin, end)]
+            for at, nightly in sorted(times):
+                if nightly:
+                    plan_scheduled_run(world, planner, profile, at)
+                else:
+                    planner.plan_workflow(profile, at)
+        _promote_old(world, planner, begin, end)
+        _agents_come_and_go(world, planner, delta, end)
+        world._clock = end
+        reveal(world, end)
+
+
+def _promote_old(world, planner: Planner, begin, end) -> None:
+    """Now and then someone promotes an old passed pipeline by hand (a promotion added long after DONE)."""
+    rng = planner.rng
+    hours = (end - begin).total_seconds() / 3600
+    if rng.random() >= min(1.0, 0.15 * hours):
+        return
+    profiles = [p for p in world._profiles if p.promotions]
+    if not profiles:
+        return
+    profile = rng.choice(profiles)
+    old = sorted(
+        (
+            p
+            for p in world.pipelines.values()
+            if p.project_id == profile.project.id
+            and p.state == "DONE"
+            and p.result == "PASSED"
+            and p.switch_id
+        ),
+        key=lambda p: (p.created_at, p.ppl_id),
+    )
+    if not old:
+        return
+    src = rng.choice(old[: max(1, len(old) // 2)])  # an older half pipeline
+    wf = world.workflows[src.wf_id]
+    at = begin + (end - begin) * rng.random()
+    planner.promote(profile, wf, src, profile.promotions[0], at, auto=False, override=rng.random() < 0.3)
+
+
+def _agents_come_and_go(world, planner: Planner, delta: timedelta, now) -> None:
+    """Per hour of `delta`, each agent leaves with a small probability and about as many new ones connect;
+    idle/busy states flip."""
+    if not world.agent_types:
+        return
+    rng = planner.rng
+    hours = delta.total_seconds() / 3600
+    p_leave = min(0.9, 0.08 * hours)
+    leaving = [a for a in world.agents if rng.random() < p_leave]
+    for agent in leaving:
+        world.agents.remove(agent)
+    arrivals = len(leaving) + (1 if rng.random() < min(1.0, 0.2 * hours) else 0)
+    for _ in range(arrivals):
+        agent_type = rng.choice(world.agent_types)
+        agent = new_agent(planner, agent_type.name, now, fresh=True)
+        agent.connected_at = now - timedelta(seconds=rng.uniform(0, min(delta.total_seconds(), 60)))
+        world.agents.append(agent)
+    for agent in world.agents:
+        if agent.disabled_at is None and rng.random() < min(0.5, 0.2 * hours):
+            agent.state = "WAITING_FOR_JOB" if agent.state == "RUNNING_JOB" else "RUNNING_JOB"

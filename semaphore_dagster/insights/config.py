@@ -1,0 +1,58 @@
+"""What the insights compute over: the CI and CD scopes (branch, pipeline file, deployment target)."""
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_CI_PIPELINE_FILE = ".semaphore/semaphore.yml"
+# Environment variables read by `InsightsConfig.from_env` (Dagster assets and the report use it).
+ENV_PREFIX = "SEMAPHORE_INSIGHTS_"
+SOURCE_SCHEMA = "semaphore"  # the dataset the loader writes (docs/tables.md)
+INSIGHTS_SCHEMA = "semaphore_insights"  # where every insight table is created
+
+
+@dataclass(frozen=True, slots=True)
+class InsightsConfig:
+    """Scopes for MTTR, last successful run and DORA.
+
+    A branch left as None means "the project's default branch as the data shows it": `main` or `master`,
+    whichever has more pipelines in the project; a project with neither uses its busiest branch.
+
+    * CI scope: `ci_branch` + `ci_pipeline_file` (default `.semaphore/semaphore.yml`).
+    * CD scope: `cd_target` (a deployment target name: the pipelines deployed to it) if set; otherwise
+      `cd_branch` + `cd_pipeline_file`; with `cd_pipeline_file` None, every promoted pipeline file
+      (pipelines triggered by PROMOTION or AUTO_PROMOTION) of the CD branch, one scope per file.
+    * DORA uses every deployment target, or only `cd_target` when it is set.
+    """
+
+    ci_branch: str | None = None
+    ci_pipeline_file: str = DEFAULT_CI_PIPELINE_FILE
+    cd_branch: str | None = None
+    cd_pipeline_file: str | None = None
+    cd_target: str | None = None
+    source_schema: str = SOURCE_SCHEMA
+
+    def __post_init__(self) -> None:
+        if not self.ci_pipeline_file:
+            raise ValueError(
+                "InsightsConfig.ci_pipeline_file must not be empty: e.g. '.semaphore/semaphore.yml'"
+            )
+        if not self.source_schema.isidentifier():
+            raise ValueError(
+                f"InsightsConfig.source_schema {self.source_schema!r} must be a plain SQL identifier"
+            )
+
+    @classmethod
+    def from_env(cls) -> "InsightsConfig":
+        """`SEMAPHORE_INSIGHTS_CI_BRANCH`, `..._CI_PIPELINE_FILE`, `..._CD_BRANCH`, `..._CD_PIPELINE_FILE`,
+        `..._CD_TARGET`; unset or empty means the default."""
+
+        def env(key: str) -> str | None:
+            return os.environ.get(ENV_PREFIX + key, "").strip() or None
+
+        return cls(
+            ci_branch=env("CI_BRANCH"),
+            ci_pipeline_file=env("CI_PIPELINE_FILE") or DEFAULT_CI_PIPELINE_FILE,
+            cd_branch=env("CD_BRANCH"),
+            cd_pipeline_file=env("CD_PIPELINE_FILE"),
+            cd_target=env("CD_TARGET"),
+        )

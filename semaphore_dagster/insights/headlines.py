@@ -1,0 +1,96 @@
+"""The headline numbers of each insight table as a small markdown table (shown in the Dagster UI)."""
+
+from datetime import date, datetime
+
+import duckdb
+
+from semaphore_dagster.insights.config import INSIGHTS_SCHEMA
+
+S = INSIGHTS_SCHEMA
+MAX_ROWS = 10
+
+# insight -> a query over its table returning at most a handful of rows worth reading first.
+HEADLINE_SQL: dict[str, str] = {
+    "pipeline_performance": f"""
+        SELECT pipeline_file, branch_name, sum(pipelines) AS pipelines,
+               round(sum(mean_s * pipelines) / sum(pipelines), 1) AS mean_s, round(max(p95_s), 1) AS worst_day_p95_s
+        FROM {S}.pipeline_performance WHERE outcome = 'ALL'
+        GROUP BY ALL ORDER BY pipelines DESC LIMIT {MAX_ROWS}""",
+    "pipeline_reliability": f"""
+        SELECT pipeline_file, branch_name, sum(all_count) AS finished, sum(passed_count) AS passed,
+               sum(failed_count) AS failed, sum(stopped_count) AS stopped, sum(canceled_count) AS canceled,
+               round(sum(passed_count) / nullif(sum(passed_count) + sum(failed_count), 0), 3) AS pass_rate
+        FROM {S}.pipeline_reliability GROUP BY ALL ORDER BY finished DESC LIMIT {MAX_ROWS}""",
+    "pipeline_frequency": f"""
+        SELECT pipeline_file, sum(pipelines) AS pipelines, count(DISTINCT day) AS active_days,
+               round(sum(pipelines) / count(DISTINCT day), 1) AS per_active_day
+        FROM {S}.pipeline_frequency GROUP BY ALL ORDER BY pipelines DESC LIMIT {MAX_ROWS}""",
+    "mttr": f"""
+        SELECT scope, coalesce(pipeline_file, target_name) AS what, branch_name, runs, recoveries,
+               round(mttr_s / 60, 1) AS mttr_min, failing_since, last_success_at
+        FROM {S}.mttr ORDER BY scope DESC, runs DESC LIMIT {MAX_ROWS}""",
+    "pipeline_stages": f"""
+        SELECT count(*) AS pipelines, round(avg(initialization_s), 1) AS initialization_s,
+               round(avg(pending_s), 1) AS pending_s, round(avg(queue_s), 1) AS queue_s,
+               round(avg(run_s), 1) AS run_s, round(avg(total_s), 1) AS total_s
+        FROM {S}.pipeline_stages""",
+    "pipeline_stage_summary": f"""
+        SELECT stage, sum(pipelines) AS pipelines, round(sum(mean_s * pipelines) / sum(pipelines), 1) AS mean_s,
+               round(max(p95_s), 1) AS worst_day_p95_s
+        FROM {S}.pipeline_stage_summary GROUP BY stage ORDER BY mean_s DESC""",
+    "job_queue_wait": f"""
+        SELECT runner, machine_type, sum(jobs) AS jobs, round(sum(mean_s * jobs) / sum(jobs), 1) AS mean_wait_s,
+               round(max(p95_s), 1) AS worst_day_p95_s
+        FROM {S}.job_queue_wait GROUP BY ALL ORDER BY jobs DESC LIMIT {MAX_ROWS}""",
+    "flaky_jobs": f"""
+        SELECT job_name, left(commit_sha, 8) AS commit, runs, flips, round(flip_rate, 2) AS flip_rate, last_seen
+        FROM {S}.flaky_jobs ORDER BY last_seen DESC LIMIT {MAX_ROWS}""",
+    "flaky_job_summary": f"""
+        SELECT job_name, pipeline_file, flaky_commits, flips, round(flip_rate, 2) AS flip_rate, last_seen
+        FROM {S}.flaky_job_summary LIMIT {MAX_ROWS}""",
+    "dora_deployments": f"""
+        SELECT target_name, outcome, count(*) AS deployments, count(*) FILTER (WHERE rollback) AS rollbacks,
+               count(*) FILTER (WHERE change_failure) AS change_failures
+        FROM {S}.dora_deployments GROUP BY ALL ORDER BY target_name, outcome""",
+    "dora_summary": f"""
+        SELECT target_name, sum(deployments) AS deployments,
+               round(sum(succeeded) / max(window_days), 2) AS deploys_per_day,
+               round(median(lead_time_median_s) / 3600, 2) AS lead_time_h,
+               round(sum(change_failures) / nullif(sum(succeeded) + sum(failed), 0), 3) AS change_failure_rate,
+               round(median(time_to_restore_median_s) / 3600, 2) AS time_to_restore_h
+        FROM {S}.dora_summary GROUP BY target_name ORDER BY deployments DESC LIMIT {MAX_ROWS}""",
+    "agent_utilization": f"""
+        SELECT agent_type, round(sum(available_s) / 3600, 1) AS available_h, round(sum(busy_s) / 3600, 1) AS busy_h,
+               round(sum(busy_s) / nullif(sum(available_s), 0), 3) AS utilization,
+               round(sum(job_s) / 3600, 1) AS job_h, sum(jobs) AS jobs
+        FROM {S}.agent_utilization GROUP BY agent_type ORDER BY job_h DESC LIMIT {MAX_ROWS}""",
+    "failing_commands": f"""
+        SELECT directive, sum(failures) AS failures, sum(jobs) AS jobs, max(last_failed_at) AS last_failed_at
+        FROM {S}.failing_commands GROUP BY directive ORDER BY failures DESC, directive LIMIT {MAX_ROWS}""",
+}
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(columns: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return "_no rows yet_"
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def headline_markdown(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    cursor = con.execute(HEADLINE_SQL[name])
+    columns = [d[0] for d in cursor.description]
+    return markdown_table(columns, cursor.fetchall())

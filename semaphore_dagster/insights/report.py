@@ -1,0 +1,421 @@
+"""`semaphore-dagster report`: a self-contained HTML report of the CI insights, with inline SVG charts.
+
+The DuckDB file is ATTACHed read-only to an in-memory database and the insight SQL is run there, so the
+report always reflects the loaded data (whether or not the Dagster insight assets ran) and never writes the
+file. The HTML has no scripts and no external resources: it opens offline.
+"""
+
+import argparse
+from datetime import UTC, date, datetime
+from html import escape
+from pathlib import Path
+
+import duckdb
+
+from semaphore_dagster.insights.config import InsightsConfig
+from semaphore_dagster.insights.runner import build_insights
+from semaphore_dagster.insights.svg import (
+    Bar,
+    Series,
+    bar_chart,
+    fmt_duration,
+    fmt_number,
+    fmt_percent,
+    line_chart,
+    sparkline,
+    stacked_bar_chart,
+)
+
+DEFAULT_OUT = "semaphore_report.html"
+SOURCE_ALIAS = "loaded"
+MAX_PROJECT_CHARTS = 6
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1420px;color:#111827;
+background:#f9fafb}
+h1{font-size:24px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px} p.meta{color:#6b7280;margin:0 0 12px}
+.grid{display:flex;flex-wrap:wrap;gap:16px} figure{margin:0;background:#fff;border:1px solid #e5e7eb;
+border-radius:8px;padding:8px} figcaption{font-size:12px;color:#6b7280;max-width:680px;padding:4px 8px}
+.tiles{display:flex;flex-wrap:wrap;gap:12px} .tile{background:#fff;border:1px solid #e5e7eb;border-radius:8px;
+padding:12px 16px;min-width:200px} .tile .k{font-size:12px;color:#6b7280} .tile .v{font-size:26px;font-weight:600}
+.tile .s{font-size:11px;color:#6b7280} table{border-collapse:collapse;background:#fff;font-size:13px}
+td,th{border:1px solid #e5e7eb;padding:4px 8px;text-align:left} th{background:#f3f4f6}
+"""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _figure(svg: str, name: str, caption: str) -> str:
+    return f'<figure class="chart" data-chart="{escape(name)}">{svg}<figcaption>{escape(caption)}</figcaption></figure>'
+
+
+_PROJECT_NAME = "coalesce(pr.name, x.project_id)"
+_CI_SCOPE = """JOIN src_default_branch d ON d.project_id = x.project_id CROSS JOIN insights_config c
+    LEFT JOIN src_projects pr ON pr.id = x.project_id
+    WHERE x.pipeline_file = c.ci_pipeline_file AND x.branch_name = coalesce(c.ci_branch, d.branch_name)"""
+
+
+def _duration_trends(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        f"""SELECT {_PROJECT_NAME} AS project, x.branch_name, x.day, x.median_s, x.p95_s, x.pipelines
+        FROM semaphore_insights.pipeline_performance x {_CI_SCOPE} AND x.outcome = 'ALL'
+        ORDER BY project, x.day""",
+    )
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["project"]] = totals.get(r["project"], 0) + r["pipelines"]
+    projects = sorted(totals, key=lambda p: (-totals[p], p))[:MAX_PROJECT_CHARTS]
+    if not projects:
+        return _figure(
+            line_chart("Pipeline duration (p50 / p95)", [], fmt_duration), "duration", "No data yet."
+        )
+    figures = []
+    for project in projects:
+        mine = [r for r in rows if r["project"] == project]
+        series = [
+            Series("p50", [(r["day"], r["median_s"]) for r in mine]),
+            Series("p95", [(r["day"], r["p95_s"]) for r in mine]),
+        ]
+        title = f"{project} ({mine[0]['branch_name']}): pipeline duration"
+        figures.append(
+            _figure(
+                line_chart(title, series, fmt_duration),
+                "duration",
+                "Daily median and 95th percentile of done_at - created_at of finished CI pipelines (CI branch "
+                "and pipeline file), by day of done_at.",
+            )
+        )
+    return "".join(figures)
+
+
+def _pass_rate(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        f"""SELECT {_PROJECT_NAME} AS project, x.day, x.pass_rate
+        FROM semaphore_insights.pipeline_reliability x {_CI_SCOPE} AND x.pass_rate IS NOT NULL
+        ORDER BY project, x.day""",
+    )
+    by_project: dict[str, list[tuple[date, float]]] = {}
+    for r in rows:
+        by_project.setdefault(r["project"], []).append((r["day"], r["pass_rate"]))
+    series = [Series(p, pts) for p, pts in sorted(by_project.items())[: len(by_project)]]
+    return _figure(
+        line_chart("Pass rate of CI pipelines", series, fmt_percent, y_max=1.0),
+        "pass_rate",
+        "passed / (passed + failed) per day on the CI branch and pipeline file; stopped and canceled "
+        "pipelines are out of the rate.",
+    )
+
+
+def _queue_time(con: duckdb.DuckDBPyConnection) -> str:
+    waits = _rows(
+        con,
+        """SELECT runner, coalesce(machine_type, '?') AS machine_type, sum(jobs) AS jobs,
+               sum(mean_s * jobs) / sum(jobs) AS mean_s, max(p95_s) AS worst_p95_s
+        FROM semaphore_insights.job_queue_wait GROUP BY ALL ORDER BY jobs DESC LIMIT 12""",
+    )
+    bars = [
+        Bar(f"{w['machine_type']} ({w['runner'].lower()})", w["mean_s"], f"{w['jobs']} jobs") for w in waits
+    ]
+    stages = _rows(
+        con,
+        """SELECT coalesce(pr.name, s.project_id) AS project, avg(initialization_s) AS init,
+               avg(pending_s) AS pending, avg(queue_s) AS queue, avg(run_s) AS run
+        FROM semaphore_insights.pipeline_stages s LEFT JOIN src_projects pr ON pr.id = s.project_id
+        WHERE s.state = 'DONE' AND s.run_s IS NOT NULL
+        GROUP BY ALL ORDER BY project LIMIT 12""",
+    )
+    rows = [(s["project"], [s["init"], s["pending"], s["queue"], s["run"]]) for s in stages]
+    return _figure(
+        bar_chart("Job queue wait by machine type (mean)", bars, fmt_duration),
+        "queue_time",
+        "start_time - create_time of jobs; self-hosted jobs show their agent type as machine type.",
+    ) + _figure(
+        stacked_bar_chart(
+            "Pipeline stage split (mean)", rows, ["initialization", "pending", "queue", "run"], fmt_duration
+        ),
+        "stage_split",
+        "Mean of pending_at - created_at, queuing_at - pending_at, running_at - queuing_at and "
+        "done_at - running_at of finished pipelines that ran.",
+    )
+
+
+def _flaky(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        f"""SELECT x.job_name, {_PROJECT_NAME} AS project, x.pipeline_file, x.flaky_commits, x.flip_rate,
+               x.last_seen
+        FROM semaphore_insights.flaky_job_summary x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY x.flaky_commits DESC, x.flips DESC, x.last_seen DESC LIMIT 12""",
+    )
+    bars = [
+        Bar(
+            f"{r['job_name']} · {r['project']}",
+            r["flaky_commits"],
+            f"flip rate {fmt_percent(r['flip_rate'])}, last {r['last_seen']:%m-%d}",
+        )
+        for r in rows
+    ]
+    return _figure(
+        bar_chart("Flaky jobs (commits with both passed and failed runs)", bars, fmt_number),
+        "flaky_jobs",
+        "Same project, pipeline file, commit and job name with both PASSED and FAILED runs; flip rate = "
+        "result changes per consecutive pair of runs.",
+    )
+
+
+def _dora(con: duckdb.DuckDBPyConnection) -> str:
+    window = (
+        _rows(con, "SELECT max(window_days) AS days FROM semaphore_insights.dora_summary")[0]["days"] or 1
+    )
+    targets = _rows(
+        con,
+        """SELECT target_name, count(*) AS deployments,
+               count(*) FILTER (WHERE outcome = 'SUCCEEDED') AS succeeded,
+               quantile_cont(lead_time_s, 0.5) AS lead_time_s,
+               (count(*) FILTER (WHERE change_failure AND outcome IN ('SUCCEEDED', 'FAILED')))::DOUBLE
+                 / nullif(count(*) FILTER (WHERE outcome IN ('SUCCEEDED', 'FAILED')), 0) AS cfr,
+               quantile_cont(restore_s, 0.5) AS restore_s,
+               count(*) FILTER (WHERE incident_start) AS incidents, count(restore_s) AS restored
+        FROM semaphore_insights.dora_deployments GROUP BY target_name ORDER BY deployments DESC""",
+    )
+    if not targets:
+        return (
+            '<div class="tiles" data-chart="dora"><div class="tile"><div class="k">DORA</div>'
+            '<div class="v">–</div><div class="s">no deployments loaded yet</div></div></div>'
+        )
+    daily = _rows(
+        con,
+        """SELECT target_name, day, count(*) FILTER (WHERE outcome = 'SUCCEEDED') AS n
+        FROM semaphore_insights.dora_deployments GROUP BY ALL ORDER BY day""",
+    )
+    parts = []
+    for t in targets:
+        spark = sparkline([d["n"] for d in daily if d["target_name"] == t["target_name"]])
+        tiles = [
+            (
+                "Deployment frequency",
+                f"{t['succeeded'] / window:.2f}/day",
+                f"{t['succeeded']} successful of {t['deployments']} in {window} days",
+                spark,
+            ),
+            ("Lead time (median)", fmt_duration(t["lead_time_s"]), "commit's first workflow → deployed", ""),
+            ("Change failure rate", fmt_percent(t["cfr"]), "failed or rolled back", ""),
+            (
+                "Time to restore (median)",
+                fmt_duration(t["restore_s"]),
+                f"{t['restored']} of {t['incidents']} incidents restored",
+                "",
+            ),
+        ]
+        cells = "".join(
+            f'<div class="tile"><div class="k">{escape(t["target_name"] or "?")} · {escape(k)}</div>'
+            f'<div class="v">{escape(v)}</div><div class="s">{escape(s)}</div>{svg}</div>'
+            for k, v, s, svg in tiles
+        )
+        parts.append(f'<div class="tiles" data-chart="dora">{cells}</div>')
+    return "".join(parts)
+
+
+def _agents(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        """SELECT agent_type, sum(available_s) AS available_s, sum(busy_s) AS busy_s, sum(job_s) AS job_s,
+               sum(jobs) AS jobs
+        FROM semaphore_insights.agent_utilization GROUP BY agent_type ORDER BY job_s DESC""",
+    )
+    util = [
+        Bar(
+            r["agent_type"],
+            r["busy_s"] / r["available_s"],
+            f"{r['busy_s'] / 3600:.1f}h busy of {r['available_s'] / 3600:.1f}h observed",
+        )
+        for r in rows
+        if r["available_s"]
+    ]
+    hours = [Bar(r["agent_type"], r["job_s"] / 3600, f"{r['jobs']} jobs") for r in rows]
+    return _figure(
+        bar_chart("Self-hosted agent utilization", util, fmt_percent, x_max=1.0),
+        "agent_utilization",
+        "Job run time on agents seen in agent snapshots / their observed connected time "
+        "(connected_at to the last snapshot listing them).",
+    ) + _figure(
+        bar_chart("Job hours per self-hosted agent type", hours, lambda h: f"{h:.1f}h"),
+        "agent_job_hours",
+        "finish_time - start_time of every job whose machine type is the agent type.",
+    )
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]], formats: dict | None = None) -> str:
+    if not rows:
+        return "<p class='meta'>No rows yet.</p>"
+    formats = formats or {}
+    head = "".join(f"<th>{escape(title)}</th>" for _, title in columns)
+    body = ""
+    for r in rows:
+        cells = []
+        for key, _ in columns:
+            v = r[key]
+            text = formats[key](v) if key in formats and v is not None else ("" if v is None else str(v))
+            if isinstance(v, datetime):
+                text = v.strftime("%Y-%m-%d %H:%M")
+            cells.append(f"<td>{escape(text)}</td>")
+        body += "<tr>" + "".join(cells) + "</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> str:
+    mttr = _rows(
+        con,
+        f"""SELECT {_PROJECT_NAME} AS project, x.scope, coalesce(x.pipeline_file, x.target_name) AS what,
+               x.branch_name, x.runs, x.recoveries, x.mttr_s, x.failing_since, x.last_success_at
+        FROM semaphore_insights.mttr x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY project, x.scope DESC, what""",
+    )
+    commands = _rows(
+        con,
+        f"""SELECT {_PROJECT_NAME} AS project, x.directive, x.failures, x.jobs, x.exit_codes, x.last_failed_at
+        FROM semaphore_insights.failing_commands x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY x.failures DESC, project, x.directive LIMIT 15""",
+    )
+    return (
+        "<h2>Mean time to recovery and last success</h2>"
+        + _table(
+            mttr,
+            [
+                ("project", "project"),
+                ("scope", "scope"),
+                ("what", "pipeline file / target"),
+                ("branch_name", "branch"),
+                ("runs", "runs"),
+                ("recoveries", "recoveries"),
+                ("mttr_s", "MTTR"),
+                ("failing_since", "failing since"),
+                ("last_success_at", "last success"),
+            ],
+            {"mttr_s": fmt_duration},
+        )
+        + "<h2>Top failing commands</h2>"
+        + _table(
+            commands,
+            [
+                ("project", "project"),
+                ("directive", "command"),
+                ("failures", "failures"),
+                ("jobs", "jobs"),
+                ("exit_codes", "exit codes"),
+                ("last_failed_at", "last failed"),
+            ],
+        )
+    )
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> str:
+    s = _rows(
+        con,
+        """SELECT (SELECT count(*) FROM src_projects) AS projects, (SELECT count(*) FROM src_pipelines) AS pipelines,
+               (SELECT count(*) FROM src_jobs) AS jobs, (SELECT count(*) FROM src_deployments) AS deployments,
+               (SELECT min(utc_day(created_at)) FROM src_pipelines) AS first_day,
+               (SELECT max(utc_day(created_at)) FROM src_pipelines) AS last_day""",
+    )[0]
+    return (
+        f"{s['projects']} projects, {s['pipelines']} pipelines, {s['jobs']} jobs, {s['deployments']} deployments; "
+        f"pipelines created {s['first_day'] or '–'} to {s['last_day'] or '–'} (UTC)"
+    )
+
+
+def render_report(con: duckdb.DuckDBPyConnection, source: str, config: InsightsConfig) -> str:
+    """The HTML of the report; `con` holds the src views and the built insight tables."""
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    scope = f"CI scope: {config.ci_branch or 'default branch'} + {config.ci_pipeline_file}"
+    sections = [
+        f"<h1>Semaphore CI insights</h1><p class='meta'>{escape(_summary(con))}<br>{escape(scope)} · "
+        f"source {escape(source)} · generated {generated}</p>",
+        "<h2>Pipeline duration trend</h2><div class='grid'>" + _duration_trends(con) + "</div>",
+        "<h2>Pass rate</h2><div class='grid'>" + _pass_rate(con) + "</div>",
+        "<h2>Queue time</h2><div class='grid'>" + _queue_time(con) + "</div>",
+        "<h2>Flaky jobs</h2><div class='grid'>" + _flaky(con) + "</div>",
+        "<h2>DORA</h2>" + _dora(con),
+        "<h2>Self-hosted agents</h2><div class='grid'>" + _agents(con) + "</div>",
+        _tables(con),
+    ]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Semaphore CI insights</title><style>{CSS}</style></head><body>"
+        + "".join(sections)
+        + "</body></html>"
+    )
+
+
+def write_report(duckdb_path: str | Path, out_path: str | Path, config: InsightsConfig | None = None) -> Path:
+    """Write the HTML report for the DuckDB file (opened read-only) to `out_path`; returns its path."""
+    config = config or InsightsConfig.from_env()
+    source = Path(duckdb_path)
+    if not source.exists():
+        raise FileNotFoundError(
+            f"DuckDB file {source} does not exist: load the data first (semaphore-dagster load)"
+        )
+    con = duckdb.connect()
+    try:
+        try:
+            literal = str(source.absolute()).replace("'", "''")
+            con.execute(f"ATTACH '{literal}' AS {SOURCE_ALIAS} (READ_ONLY)")
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise RuntimeError(
+                    f"{source} is locked by another process (a load is writing it): retry when it has finished"
+                ) from None
+            raise
+        build_insights(con, config, source_catalog=SOURCE_ALIAS)
+        html = render_report(con, str(source), config)
+    finally:
+        con.close()
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def default_duckdb_path() -> str:
+    """The loader's DuckDB path, resolved as dlt does: DESTINATION__DUCKDB__CREDENTIALS, else
+    `[destination.duckdb] credentials` in .dlt/config.toml, else semaphore.duckdb (in the current directory)."""
+    import dlt  # only here: `report --duckdb PATH` never pays for importing dlt
+
+    value = dlt.config.get("destination.duckdb.credentials")
+    return str(value or "semaphore.duckdb").removeprefix("duckdb:///")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Write the self-contained HTML CI-insights report from the DuckDB file."
+    parser.add_argument(
+        "--duckdb", default=None, help="the DuckDB file (default: the loader's, semaphore.duckdb)"
+    )
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"the HTML file to write (default: {DEFAULT_OUT})")
+    parser.add_argument("--ci-branch", default=None, help="CI branch (default: the project's main/master)")
+    parser.add_argument(
+        "--ci-pipeline-file", default=None, help="CI pipeline file (default .semaphore/semaphore.yml)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    env = InsightsConfig.from_env()
+    config = InsightsConfig(
+        ci_branch=args.ci_branch or env.ci_branch,
+        ci_pipeline_file=args.ci_pipeline_file or env.ci_pipeline_file,
+        cd_branch=env.cd_branch,
+        cd_pipeline_file=env.cd_pipeline_file,
+        cd_target=env.cd_target,
+    )
+    try:
+        out = write_report(args.duckdb or default_duckdb_path(), args.out, config)
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"report written to {out.absolute()}")
+    return 0

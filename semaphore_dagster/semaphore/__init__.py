@@ -1,0 +1,26 @@
+"""A dlt source for Semaphore CI/CD (public API v1alpha): the whole organization, incrementally.
+
+Usable without an orchestrator:
+
+    from semaphore_dagster.semaphore import semaphore_source, make_pipeline, run_load
+    info = run_load(make_pipeline(), semaphore_source(base_url="https://acme.semaphoreci.com", api_token=...))
+"""
+
+from .api import SemaphoreAPI, jobs_needing_logs
+from .errors import ApiError, AuthError, ConfigError, NotFoundError, SemaphoreError
+from .pipeline import make_pipeline, run_load
+from .source import job_logs_source, semaphore_source
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "ConfigError",
+    "NotFoundError",
+    "SemaphoreAPI",
+    "SemaphoreError",
+    "job_logs_source",
+    "jobs_needing_logs",
+    "make_pipeline",
+    "run_load",
+    "semaphore_source",
+]

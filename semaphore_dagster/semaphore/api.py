@@ -1,0 +1,84 @@
+"""`SemaphoreAPI`, a small client for sensors, and `jobs_needing_logs`, a destination query for Dagster."""
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from . import normalize, settings
+from .pagination import BodyCursorPaginator
+from .source import make_client
+from .timestamps import to_utc
+
+logger = logging.getLogger(__name__)
+
+
+class SemaphoreAPI:
+    """Read-only helper over the same client (retries, token-free errors, no token to other origins)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
+        request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+        max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+        max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+        backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    ) -> None:
+        self.client = make_client(
+            base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+        )
+
+    @property
+    def request_count(self) -> int:
+        return self.client.request_count
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET `/api/v1alpha/<path>` as JSON."""
+        return self.client.get_json(path.lstrip("/"), params)
+
+    def iter_jobs(
+        self, states: Iterable[str] = ("FINISHED",), stop_before: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Org-wide `GET /jobs?states=...`, newest first, 30 a page; stops at the first job created before
+        `stop_before`. Yields the Jobs API part of `jobs` rows (no ppl_id/block_id: the list lacks them)."""
+        paginator = BodyCursorPaginator("page_token", "next_page_token", page_size=settings.JOBS_PAGE_SIZE)
+        params = {"states": [s.upper() for s in states]}
+        stop = to_utc(stop_before) if stop_before else None
+        for page in self.client.paginate("jobs", params, paginator, data_selector="jobs"):
+            for raw in page:
+                row = normalize.job(None, normalize.job_details(raw))
+                if stop is not None and row["create_time"] is not None and row["create_time"] < stop:
+                    return
+                yield row
+
+
+def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """FINISHED jobs with `finish_time` in [start, end) that have no `job_logs` row (or only an ERROR one).
+    Missing tables (nothing loaded yet) mean no jobs, or no logs yet."""
+    start_utc, end_utc = to_utc(start), to_utc(end)
+    try:
+        with pipeline.sql_client() as sql:
+            tables = {row[0] for row in sql.execute_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                sql.fully_qualified_dataset_name(escape=False),
+            )}
+            if "jobs" not in tables:
+                return []
+            jobs = sql.make_qualified_table_name("jobs")
+            query = (
+                f"SELECT j.job_id, j.ppl_id, j.finish_time FROM {jobs} j "
+                "WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s"
+            )
+            if "job_logs" in tables:
+                logs = sql.make_qualified_table_name("job_logs")
+                query += (
+                    f" AND NOT EXISTS (SELECT 1 FROM {logs} l WHERE l.job_id = j.job_id AND l.outcome <> 'ERROR')"
+                )
+            rows = sql.execute_sql(query + " ORDER BY j.finish_time, j.job_id", start_utc, end_utc)
+    except Exception as exc:  # no dataset yet
+        if "does not exist" in str(exc).lower() or "catalog" in str(exc).lower():
+            return []
+        raise
+    return [{"job_id": r[0], "ppl_id": r[1], "finish_time": to_utc(r[2])} for r in rows or []]

@@ -1,0 +1,334 @@
+"""HTTP client for the Semaphore API: dlt's `RESTClient` on dlt's retrying keep-alive sessions.
+
+What dlt gives us: per-thread keep-alive sessions, retries of 429 (honouring `Retry-After`, capped), 5xx,
+connection resets, timeouts and cut-off bodies with exponential back-off. What we add, and why:
+
+* a retry of a **200 whose body does not parse as JSON** (a truncated document). dlt retries on status codes
+  and exceptions raised by `send()`; a 200 raises nothing there, and the body is only parsed later by the
+  caller, outside the retry. We pass a `retry_condition` predicate that parses the body inside the retry loop
+  (and keeps the parsed value so it is not parsed twice). An HTML 200 (a proxy page) is not retried: it fails
+  at once with a message about `base_url`.
+* the `Authorization` header is added by an auth hook **only for the configured origin**: a `link` or a
+  redirect to another host never carries the token (requests also strips it on cross-host redirects).
+* a shared "not before" gate: after a 429 every worker thread waits out the `Retry-After`, so parallel
+  workers do not burst into a rate limit.
+* errors translated to one-line, token-free `AuthError` / `NotFoundError` / `ApiError`, URLs redacted (`jwt`).
+"""
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client.client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from requests.auth import AuthBase
+
+from . import settings
+from .errors import ApiError, AuthError, ConfigError, NotFoundError
+from .redaction import redact_text, redact_url
+
+logger = logging.getLogger(__name__)
+
+_STASH = "_semaphore_json"
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _looks_like_html(content: bytes) -> bool:
+    head = content[:200].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html") or head.startswith(b"<")
+
+
+def _json_retry_condition(response: requests.Response | None, exception: BaseException | None) -> bool:
+    """Retry a 200 whose JSON does not parse (see the module docstring); stash the parsed body."""
+    if response is None or response.status_code != 200:
+        return False
+    if not response._content_consumed:  # a streamed body: the caller parses it incrementally
+        return False
+    try:
+        setattr(response, _STASH, json.loads(response.content))
+        return False
+    except ValueError:
+        return not _looks_like_html(response.content)
+
+
+class _Gate:
+    """After a 429, no thread sends until `not_before` (the server's Retry-After, capped)."""
+
+    def __init__(self, max_delay: float) -> None:
+        self.max_delay = max_delay
+        self._not_before = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        delay = self._not_before - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def close_for(self, response: requests.Response) -> None:
+        delay = retry_after_seconds(response.headers.get("Retry-After"), self.max_delay)
+        if delay:
+            with self._lock:
+                self._not_before = max(self._not_before, time.monotonic() + delay)
+
+
+def retry_after_seconds(value: str | None, cap: float) -> float | None:
+    """`Retry-After` as seconds or an HTTP date, capped at `cap`; None when absent or unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(cap, seconds))
+
+
+class _SemaphoreAuth(AuthBase):
+    """`Authorization: <scheme> <token>` for the configured origin only; waits on the 429 gate."""
+
+    def __init__(self, scheme: str, token: str, origin: tuple[str, str, int | None], gate: _Gate) -> None:
+        self._header = f"{scheme} {token}"
+        self._origin = origin
+        self._gate = gate
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self._gate.wait()
+        if origin_of(request.url or "") == self._origin:
+            request.headers["Authorization"] = self._header
+        else:
+            request.headers.pop("Authorization", None)
+        return request
+
+    def __repr__(self) -> str:  # never show the token
+        return "<SemaphoreAuth>"
+
+
+class _RestClient(RESTClient):
+    """RESTClient that reuses the body parsed by the retry predicate."""
+
+    def extract_response(self, response: requests.Response, data_selector: Any) -> list[Any]:
+        body = getattr(response, _STASH, None)
+        if body is None:
+            body = parse_json(response)
+        if data_selector in (None, "$"):
+            data = body
+        else:
+            data = body.get(data_selector) if isinstance(body, dict) else None
+        return list(data or []) if isinstance(data, list) else ([] if data is None else [data])
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The response body as JSON, or an ApiError that says what came back instead."""
+    body = getattr(response, _STASH, None)
+    if body is not None:
+        return body
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        where = redact_url(response.url or "")
+        if _looks_like_html(response.content or b""):
+            raise ApiError(
+                f"{where} answered HTML instead of JSON (a proxy or login page?): check base_url "
+                "(SOURCES__SEMAPHORE__BASE_URL), it must be the organization URL such as "
+                "https://<org>.semaphoreci.com",
+                status=response.status_code,
+            ) from None
+        raise ApiError(
+            f"{where} answered a body that is not valid JSON after retries", status=response.status_code
+        ) from None
+
+
+class SemaphoreClient:
+    """A thread-safe client: one RESTClient (keep-alive session) per worker thread."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
+        *,
+        request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+        max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+        max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+        backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    ) -> None:
+        if auth_scheme not in settings.AUTH_SCHEMES:
+            raise ConfigError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
+        self.base_url = base_url.rstrip("/")
+        self.api_url = self.base_url + settings.API_PREFIX
+        self.origin = origin_of(self.base_url)
+        self._token = api_token
+        self.gate = _Gate(max_retry_delay)
+        self.auth = _SemaphoreAuth(auth_scheme, api_token, self.origin, self.gate)
+        self.max_attempts = max(1, int(max_attempts))
+        self.backoff_factor = backoff_factor
+        self.max_retry_delay = max_retry_delay
+        common = {
+            "request_timeout": (settings.CONNECT_TIMEOUT, float(request_timeout)),
+            "max_connections": settings.MAX_CONNECTIONS,
+            "raise_for_status": False,
+            "request_max_attempts": self.max_attempts,
+            "request_backoff_factor": backoff_factor,
+            "request_max_retry_delay": max_retry_delay,
+            "respect_retry_after_header": True,
+            "session_attrs": {"headers": _default_headers()},
+        }
+        self._api = Client(retry_condition=_json_retry_condition, **common)
+        self._logs = Client(**common)
+        self._local = threading.local()
+        self._count_lock = threading.Lock()
+        self.request_count = 0
+        self.requests_by_path: dict[str, int] = {}
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+
+    def _rest(self) -> _RestClient:
+        rest = getattr(self._local, "rest", None)
+        if rest is None:
+            rest = _RestClient(base_url=self.api_url, auth=self.auth, session=self._api.session)
+            self._local.rest = rest
+        return rest
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        with self._count_lock:
+            self.request_count += 1
+            key = _path_kind(urlsplit(response.url or "").path)
+            self.requests_by_path[key] = self.requests_by_path.get(key, 0) + 1
+        if response.status_code == 429:
+            self.gate.close_for(response)
+
+    def _raise_for_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code >= 400:
+            raise requests.HTTPError(
+                f"{response.status_code} for {redact_url(response.url or '')}", response=response
+            )
+
+    def _hooks(self, raise_errors: bool = True) -> dict[str, list[Any]]:
+        return {"response": [self._count, self._raise_for_status] if raise_errors else [self._count]}
+
+    def _error(self, exc: BaseException, method: str, path: str) -> Exception:
+        """Translate a requests failure into our one-line, token-free error."""
+        where = f"{method} {redact_url(path)}"
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            status = exc.response.status_code
+            body = redact_text(_short_body(exc.response), self._token)
+            if status in (401, 403):
+                return AuthError(
+                    f"Semaphore answered {status} ({body or 'no reason given'}) for {where}: the API token "
+                    "was refused or lacks a permission. Set a valid token in SOURCES__SEMAPHORE__API_TOKEN "
+                    "(or api_token under [sources.semaphore] in .dlt/secrets.toml) and check auth_scheme "
+                    "(Token or Bearer)"
+                )
+            if status == 404:
+                return NotFoundError(f"{where} answered 404 ({body or 'Not Found'})", body=body)
+            return ApiError(f"{where} answered {status} ({body}) after retries", status=status)
+        if isinstance(exc, requests.RequestException):
+            kind = type(exc).__name__
+            return ApiError(f"{where} failed after {self.max_attempts} attempts ({kind})")
+        return exc if isinstance(exc, Exception) else ApiError(str(exc))
+
+    # --- requests ---------------------------------------------------------------------------------------
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET one JSON document (no pagination)."""
+        try:
+            response = self._rest().get(path, params=params, hooks=self._hooks())
+        except (requests.RequestException, ValueError) as exc:
+            raise self._error(exc, "GET", path) from None
+        return parse_json(response)
+
+    def paginate(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        paginator: BasePaginator | None = None,
+        data_selector: str = "$",
+    ) -> Iterator[list[Any]]:
+        """Pages of items; `paginator` takes page numbers or cursors, never a `link` URL verbatim."""
+        pages = self._rest().paginate(
+            path,
+            params=dict(params or {}),
+            paginator=paginator or SinglePagePaginator(),
+            data_selector=data_selector,
+            hooks=self._hooks(),
+        )
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except (requests.RequestException, ValueError) as exc:
+                raise self._error(exc, "GET", path) from None
+            yield list(page)
+
+    def open_log(self, job_id: str) -> tuple[requests.Response, str]:
+        """GET /logs/{job_id} streamed. Follows one redirect (self-hosted: `/api/v1/logs/{id}?jwt=`) by hand:
+        the token goes only to our own origin, the jwt is redacted in every message. Returns (response,
+        "INLINE" | "REDIRECT"); the caller checks the status and closes the response."""
+        url = f"{self.api_url}/logs/{job_id}"
+        source = "INLINE"
+        response = self._send_log(url)
+        hops = 0
+        while response.is_redirect and hops < 3:
+            location = response.headers.get("Location") or ""
+            response.close()
+            url = urljoin(url, location)
+            source = "REDIRECT"
+            hops += 1
+            response = self._send_log(url)
+        return response, source
+
+    def _send_log(self, url: str) -> requests.Response:
+        session = self._logs.session
+        try:
+            response = session.get(
+                url, auth=self.auth, allow_redirects=False, stream=True, hooks=self._hooks(False)
+            )
+        except requests.RequestException as exc:
+            raise self._error(exc, "GET", url) from None
+        return response
+
+
+def _default_headers() -> dict[str, str]:
+    return {"User-Agent": settings.USER_AGENT, "Accept": "application/json"}
+
+
+def _short_body(response: requests.Response, limit: int = 200) -> str:
+    try:
+        text = response.text or ""
+    except Exception:  # a broken body: the status says enough
+        return ""
+    text = text.strip()
+    if text.startswith('"') and text.endswith('"'):
+        try:
+            text = json.loads(text)
+        except ValueError:
+            pass
+    elif text.startswith("{"):
+        try:
+            text = json.loads(text).get("message") or text
+        except (ValueError, AttributeError):
+            pass
+    text = " ".join(str(text).split())
+    return text[:limit]
+
+
+def _path_kind(path: str) -> str:
+    """`/api/v1alpha/pipelines/<uuid>` -> `pipelines/{id}` (request accounting for the CLI summary)."""
+    parts = [p for p in path.split("/") if p][2:] if path.startswith("/api/") else [p for p in path.split("/")]
+    return "/".join("{id}" if len(p) >= 20 or p.isdigit() else p for p in parts) or "/"

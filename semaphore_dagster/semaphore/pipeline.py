@@ -1,0 +1,38 @@
+"""`make_pipeline` and `run_load`: finish what a killed run left, then load with parquet."""
+
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.destination import Destination
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
+
+LOADER_FILE_FORMAT = "parquet"  # 50x faster than insert_values on DuckDB, bounded memory (stack-notes)
+
+
+def make_pipeline(
+    pipeline_name: str = "semaphore",
+    destination: Any = "duckdb",
+    dataset_name: str = "semaphore",
+    pipelines_dir: str | Path | None = None,
+    credentials: Any = None,
+) -> dlt.Pipeline:
+    """A dlt pipeline into `destination` (a name or a destination object). For DuckDB without
+    `credentials`, the path comes from DESTINATION__DUCKDB__CREDENTIALS or `.dlt/config.toml`."""
+    if credentials is not None and isinstance(destination, str):
+        destination = Destination.from_reference(destination, credentials=credentials)
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
+        dataset_name=dataset_name,
+        pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
+    )
+
+
+def run_load(pipeline: dlt.Pipeline, source: DltSource) -> LoadInfo:
+    """Load pending packages of a killed run first (dlt would otherwise load only them and skip the new
+    extract), then extract, normalize and load `source` with the parquet loader format."""
+    while pipeline.has_pending_data:
+        pipeline.run()
+    return pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)

@@ -1,0 +1,316 @@
+"""The dlt sources: `semaphore_source` (the whole organization) and `job_logs_source` (logs of given jobs)."""
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import dlt
+from dlt.common.typing import TSecretStrValue
+from dlt.extract.source import DltSource
+
+from . import ci_activity, deployments, fleet, job_logs, organization, settings
+from .ci_activity import CiPlanner
+from .client import SemaphoreClient
+from .context import RunContext
+from .endpoints import TABLES
+from .errors import ConfigError
+from .timestamps import parse_date, parse_duration
+
+WHERE = "under [sources.semaphore] in .dlt/config.toml or as SOURCES__SEMAPHORE__{key}"
+WHERE_SECRET = "under [sources.semaphore] in .dlt/secrets.toml or as SOURCES__SEMAPHORE__API_TOKEN"
+
+
+def _where(key: str) -> str:
+    return WHERE.format(key=key.upper())
+
+
+def validate_base_url(base_url: Any) -> str:
+    """The organization URL, e.g. https://acme.semaphoreci.com (a trailing /api/v1alpha is tolerated)."""
+    if not base_url or not str(base_url).strip():
+        raise ConfigError(f"base_url is not set: set it {_where('base_url')} (e.g. https://<org>.semaphoreci.com)")
+    text = str(base_url).strip().rstrip("/")
+    if text.endswith(settings.API_PREFIX):
+        text = text[: -len(settings.API_PREFIX)]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"base_url {text!r} is not an http(s) organization URL: set it {_where('base_url')} "
+            "(e.g. https://<org>.semaphoreci.com)"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(f"base_url {text!r} has an invalid port: fix it {_where('base_url')}") from None
+    return text
+
+
+def validate_token(api_token: Any) -> str:
+    token = "" if api_token is None else str(api_token).strip()
+    if not token:
+        raise ConfigError(f"api_token is not set: set it {WHERE_SECRET}")
+    if any(c.isspace() for c in token):
+        raise ConfigError(f"api_token contains whitespace: set only the token itself {WHERE_SECRET}")
+    return token
+
+
+def validate_scheme(auth_scheme: Any) -> str:
+    scheme = str(auth_scheme or settings.DEFAULT_AUTH_SCHEME).strip()
+    if scheme not in settings.AUTH_SCHEMES:
+        raise ConfigError(
+            f"auth_scheme must be Token or Bearer (case-sensitive), not {scheme!r}: set it {_where('auth_scheme')}"
+        )
+    return scheme
+
+
+def _positive_int(name: str, value: Any, minimum: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be an integer, not {value!r}: set it {_where(name)}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}: set it {_where(name)}")
+    return number
+
+
+def make_client(
+    base_url: Any,
+    api_token: Any,
+    auth_scheme: Any,
+    request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+) -> SemaphoreClient:
+    """Validate the connection settings (no request is made) and build the client."""
+    return SemaphoreClient(
+        validate_base_url(base_url),
+        validate_token(api_token),
+        validate_scheme(auth_scheme),
+        request_timeout=float(request_timeout),
+        max_attempts=_positive_int("max_attempts", max_attempts, 1),
+        max_retry_delay=float(max_retry_delay),
+        backoff_factor=float(backoff_factor),
+    )
+
+
+def _resolve_times(now: Any, start_date: Any, lookback: Any) -> tuple[datetime, datetime, timedelta]:
+    run_start = parse_date(now) if now else datetime.now(UTC)
+    run_start = run_start.astimezone(UTC).replace(microsecond=0)
+    try:
+        window = parse_duration(lookback if lookback not in (None, "") else settings.DEFAULT_LOOKBACK)
+    except ValueError:
+        raise ConfigError(f"lookback {lookback!r} is not a duration like 3d or 12h: set it {_where('lookback')}") from None
+    if start_date in (None, ""):
+        start = run_start - timedelta(days=settings.DEFAULT_START_DAYS)
+    else:
+        try:
+            start = parse_date(start_date)
+        except ValueError:
+            raise ConfigError(
+                f"start_date {start_date!r} is not an ISO date like 2026-10-01: set it {_where('start_date')}"
+            ) from None
+        if start > run_start:
+            raise ConfigError(
+                f"start_date {start.isoformat()} is in the future: set a past date {_where('start_date')}"
+            )
+    return run_start, start, window
+
+
+def _resource(fn: Any, table: str, **hints: Any) -> Any:
+    spec = TABLES[table]
+    return dlt.resource(
+        fn,
+        name=table,
+        primary_key=list(spec.primary_key),
+        write_disposition=spec.write_disposition,
+        columns=spec.dlt_columns(),
+        **hints,
+    )
+
+
+def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
+    """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it, one item per job."""
+
+    def log_fetch() -> Iterator[dict[str, Any]]:
+        yield from job_logs.log_items(ctx, jobs() if callable(jobs) else list(jobs))
+
+    fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
+
+    def rows(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield item["row"]
+
+    def events(item: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        if item["events"]:
+            yield item["events"]
+
+    spec_rows, spec_events = TABLES["job_logs"], TABLES["job_log_events"]
+    return [
+        fetcher,
+        dlt.transformer(
+            rows,
+            data_from=fetcher,
+            name="job_logs",
+            primary_key=list(spec_rows.primary_key),
+            write_disposition="merge",
+            columns=spec_rows.dlt_columns(),
+        ),
+        dlt.transformer(
+            events,
+            data_from=fetcher,
+            name="job_log_events",
+            primary_key=list(spec_events.primary_key),
+            write_disposition="merge",
+            columns=spec_events.dlt_columns(),
+        ),
+    ]
+
+
+@dlt.source(name="semaphore", section="semaphore", max_table_nesting=0)
+def semaphore_source(
+    base_url: str | None = dlt.config.value,
+    api_token: TSecretStrValue | None = dlt.secrets.value,
+    auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
+    projects: Sequence[str] | None = None,
+    start_date: str | None = None,
+    lookback: str = settings.DEFAULT_LOOKBACK,
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
+    include_logs: bool = True,
+    store_deployment_parameter_values: bool = False,
+    now: datetime | str | None = None,
+    request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+) -> Any:
+    """The whole Semaphore organization, one resource per table of docs/tables.md.
+
+    Configuration is validated here, before any request. `now` is the run start (default: the wall clock):
+    every listing's window ends there. Subsets: `.with_resources("workflows", "pipelines", ...)`; the CI
+    resources (workflows, pipelines, blocks, jobs, promotions, job_logs, job_log_events) share one planner
+    and one state, so load them together.
+    """
+    client = make_client(
+        base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+    )
+    run_start, start, window = _resolve_times(now, start_date, lookback)
+    if isinstance(projects, str):
+        projects = [p.strip() for p in projects.split(",") if p.strip()]
+    ctx = RunContext(
+        client=client,
+        run_start=run_start,
+        start_date=start,
+        lookback=window,
+        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
+        log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
+        include_logs=bool(include_logs),
+        store_deployment_parameter_values=bool(store_deployment_parameter_values),
+        projects=tuple(projects) if projects else None,
+    )
+    planner = CiPlanner(ctx)
+    snapshot_at = datetime.now(UTC)
+
+    def r_projects() -> Iterator[Any]:
+        yield from organization.projects(ctx)
+
+    def r_schedules() -> Iterator[Any]:
+        yield from organization.schedules(ctx)
+
+    def r_retention() -> Iterator[Any]:
+        yield from organization.retention_policies(ctx)
+
+    def r_workflows() -> Iterator[Any]:
+        yield from ci_activity.workflows(planner)
+
+    def r_pipelines() -> Iterator[Any]:
+        yield from ci_activity.pipelines(planner)
+
+    def r_blocks() -> Iterator[Any]:
+        yield from ci_activity.blocks(planner)
+
+    def r_jobs() -> Iterator[Any]:
+        yield from ci_activity.jobs(planner)
+
+    def r_promotions() -> Iterator[Any]:
+        yield from ci_activity.promotions(planner)
+
+    def r_agent_types() -> Iterator[Any]:
+        yield from fleet.agent_types(ctx, snapshot_at)
+
+    def r_agents() -> Iterator[Any]:
+        yield from fleet.agents(ctx, snapshot_at)
+
+    def r_targets() -> Iterator[Any]:
+        yield from deployments.deployment_targets(ctx)
+
+    def r_deployments() -> Iterator[Any]:
+        yield from deployments.deployments(ctx)
+
+    def log_jobs() -> list[dict[str, Any]]:
+        return planner.log_jobs() if ctx.include_logs else []
+
+    resources = [
+        _resource(r_projects, "projects"),
+        _resource(r_workflows, "workflows"),
+        _resource(r_pipelines, "pipelines"),
+        _resource(r_blocks, "blocks"),
+        _resource(r_jobs, "jobs"),
+        _resource(r_promotions, "promotions"),
+        *_log_resources(ctx, log_jobs),
+        _resource(r_agent_types, "agent_types"),
+        _resource(r_agents, "agents"),
+        _resource(r_targets, "deployment_targets"),
+        _resource(r_deployments, "deployments"),
+        _resource(r_retention, "artifact_retention_policies"),
+        _resource(r_schedules, "schedules"),
+    ]
+    return _tag(resources, client)
+
+
+@dlt.source(name="semaphore", section="semaphore", max_table_nesting=0)
+def job_logs_source(
+    jobs: list[dict[str, Any]] = dlt.config.value,
+    base_url: str | None = dlt.config.value,
+    api_token: TSecretStrValue | None = dlt.secrets.value,
+    auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
+    log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+) -> Any:
+    """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time): no incremental cursor, the
+    caller (a Dagster day partition) chooses the jobs. Resources `job_logs` and `job_log_events`."""
+    client = make_client(
+        base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+    )
+    for job in jobs or []:
+        if not isinstance(job, dict) or not job.get("job_id"):
+            raise ConfigError("jobs must be a list of dicts with job_id, ppl_id and finish_time")
+    ctx = RunContext(
+        client=client,
+        run_start=datetime.now(UTC),
+        start_date=datetime.now(UTC),
+        lookback=timedelta(0),
+        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
+        log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
+    )
+    chosen = [dict(job) for job in jobs or []]
+    return _tag(_log_resources(ctx, chosen), client)
+
+
+def _tag(resources: list[Any], client: SemaphoreClient) -> list[Any]:
+    for resource in resources:
+        resource._semaphore_client = client
+    return resources
+
+
+def source_client(source: DltSource) -> SemaphoreClient | None:
+    """The client a source built (for request counts in summaries), if any."""
+    for resource in source.resources.values():
+        client = getattr(resource, "_semaphore_client", None)
+        if client is not None:
+            return client
+    return None

@@ -1,0 +1,106 @@
+"""The code location loads with nothing configured and has the expected shape."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from semaphore_dagster.defs.ingestion.tables import TABLES, table_key
+from semaphore_dagster.defs.settings import DagsterSettings
+from semaphore_dagster.definitions import build_definitions
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUPS = {"ci_activity", "fleet", "deployments", "organization"}
+
+
+def _semaphore_nodes(defs: dg.Definitions) -> dict[dg.AssetKey, object]:
+    graph = defs.resolve_asset_graph()
+    return {k: graph.get(k) for k in graph.get_all_asset_keys() if k.path[0] == "semaphore"}
+
+
+def test_every_table_is_an_asset_with_group_deps_kinds_and_table_name(code_location: dg.Definitions) -> None:
+    nodes = _semaphore_nodes(code_location)
+    assert set(nodes) == {table_key(t) for t in TABLES}
+    specs = {s.key: s for a in code_location.assets or [] if isinstance(a, dg.AssetsDefinition) for s in a.specs}
+    for table, info in TABLES.items():
+        node = nodes[table_key(table)]
+        assert node.group_name == info.group in GROUPS
+        assert set(node.parent_keys) == {table_key(u) for u in info.upstream}  # no phantom upstream keys
+        spec = specs[table_key(table)]
+        assert {"dlt", "duckdb"} <= set(spec.kinds)
+        assert spec.metadata["dagster/table_name"] == f"semaphore.{table}"
+        assert spec.description
+    assert nodes[table_key("pipelines")].parent_keys == {table_key("workflows")}
+    assert nodes[table_key("deployments")].parent_keys == {table_key("deployment_targets")}
+
+
+def test_job_logs_are_day_partitioned_and_everything_else_is_not(code_location: dg.Definitions) -> None:
+    nodes = _semaphore_nodes(code_location)
+    partitioned = {k.path[-1] for k, n in nodes.items() if n.partitions_def is not None}
+    assert partitioned == {"job_logs", "job_log_events"}
+    partitions = nodes[table_key("job_logs")].partitions_def
+    assert isinstance(partitions, dg.DailyPartitionsDefinition)
+    assert partitions.get_first_partition_key() == "2026-10-27"
+
+
+def test_checks_schedules_and_sensor_are_defined(code_location: dg.Definitions) -> None:
+    graph = code_location.resolve_asset_graph()
+    checks = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys}
+    for table in TABLES:
+        assert (table, "primary_key_unique_not_null") in checks
+    assert ("jobs", "ppl_id_references_pipelines") in checks
+    assert ("deployments", "no_deployment_parameter_values") in checks
+    assert ("job_logs", "logs_complete_per_partition") in checks
+    blocking = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys if graph.get_check_spec(k).blocking}
+    assert ("jobs", "ppl_id_references_pipelines") in blocking and ("agent_types", "no_registration_tokens") in blocking
+    assert ("pipelines", "timestamps_in_order") not in blocking
+    schedules = {s.name: s for s in code_location.schedules or []}
+    assert set(schedules) == {
+        "semaphore_ci_activity_hourly",
+        "semaphore_slowly_changing_daily",
+        "semaphore_job_logs_yesterday",
+    }
+    assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
+    sensors = {s.name for s in code_location.sensors or []}
+    assert "semaphore_new_pipelines" in sensors
+    on = build_definitions(DagsterSettings(logs_start_date=DagsterSettings.from_env().logs_start_date, automation_on=True))
+    assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in on.schedules or [])
+
+
+def test_definitions_validate_with_no_token_or_url(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))}
+    env["SOURCES__SEMAPHORE__BASE_URL"] = ""  # placeholder env: explicitly nothing configured
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "semaphore_dagster.definitions"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_a_run_without_configuration_fails_with_one_clear_line(code_location: dg.Definitions, tmp_path: Path) -> None:
+    os.environ.pop("SOURCES__SEMAPHORE__BASE_URL", None)
+    job = dg.define_asset_job("only_projects", selection=[table_key("projects")])
+    defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("only_projects").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "SOURCES__SEMAPHORE__BASE_URL" in message and "SOURCES__SEMAPHORE__API_TOKEN" in message
+    assert "Failure" in failure.step_failure_data.error.cls_name
+
+
+@pytest.mark.parametrize("value", ["2026-10-01", "2026-10-01T00:00:00Z"])
+def test_start_date_from_settings(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEMAPHORE_DAGSTER_LOGS_START_DATE", value)
+    assert DagsterSettings.from_env().logs_start_date.isoformat() == "2026-10-01"
+    monkeypatch.setenv("SEMAPHORE_DAGSTER_LOGS_START_DATE", "first of october")
+    with pytest.raises(ValueError, match="SEMAPHORE_DAGSTER_LOGS_START_DATE"):
+        DagsterSettings.from_env()

@@ -1,0 +1,79 @@
+"""The sensor's decision logic (cursor, run keys, cap, waiting for the CI run) on given observations."""
+
+from datetime import UTC, date, datetime
+
+from semaphore_dagster.defs.sensors.job_watch import Observation, SeenJob, WatchState, plan, read_job
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+FIRST_DAY = date(2026, 10, 1)
+
+
+def finished(job_id: str, created: int, day: int) -> SeenJob:
+    return SeenJob(job_id, created, datetime(2026, 10, day, 10, 0, tzinfo=UTC))
+
+
+def test_read_job_accepts_api_objects_and_rows() -> None:
+    api = {"metadata": {"id": "j1", "create_time": "1761998400", "finish_time": "0"}}
+    assert read_job(api) == SeenJob("j1", 1761998400, None)
+    row = {"job_id": "j2", "create_time": NOW, "finish_time": NOW}
+    assert read_job(row) == SeenJob("j2", int(NOW.timestamp()), NOW)
+
+
+def test_first_tick_sets_the_watermark_and_asks_one_ci_run() -> None:
+    seen = Observation(finished=[finished("a", 100, 30)], vanished=[], started=[], active=["r1"])
+    decided = plan(None, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert decided.ci_run_key and decided.log_days == []
+    assert (decided.state.watermark, decided.state.at_watermark, decided.state.active) == (100, ["a"], ["r1"])
+
+
+def test_new_finished_jobs_ask_ci_first_then_their_days() -> None:
+    state = WatchState(watermark=100, at_watermark=["a"], active=[], last_tick=NOW.timestamp() - 60)
+    seen = Observation(
+        finished=[finished("b", 200, 31), finished("c", 150, 30)], vanished=[], started=[], active=[]
+    )
+    first = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert first.ci_run_key and first.log_days == []  # logs wait for the CI run
+    assert first.state.pending_days == ["2026-10-30", "2026-10-31"] and first.state.watermark == 200
+    nothing = Observation(finished=[], vanished=[], started=[], active=[])
+    waiting = plan(first.state, nothing, NOW, ci_in_flight=True, max_runs=4, first_day=FIRST_DAY)
+    assert waiting.ci_run_key is None and waiting.log_days == []
+    after = plan(waiting.state, nothing, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert [d for d, _ in after.log_days] == ["2026-10-31", "2026-10-30"]
+    assert after.state.pending_days == [] and after.ci_run_key is None
+    again = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert again.ci_run_key == first.ci_run_key  # same news, same run key: Dagster de-duplicates
+
+
+def test_cap_keeps_the_rest_for_later_ticks_and_ignores_days_outside_partitions() -> None:
+    state = WatchState(
+        watermark=100, pending_days=["2026-10-27", "2026-10-28", "2026-10-29"], pending_ids=["x"], last_tick=1.0
+    )
+    seen = Observation(finished=[finished("old", 300, 1)], vanished=[], started=[], active=[])
+    decided = plan(state, seen, NOW, ci_in_flight=False, max_runs=3, first_day=date(2026, 10, 20))
+    assert decided.ci_run_key is not None
+    assert decided.log_days == []  # CI first; "2026-10-01" is before the first partition
+    assert "2026-10-01" not in decided.state.pending_days
+    later = plan(decided.state, Observation([], [], [], []), NOW, ci_in_flight=False, max_runs=2, first_day=FIRST_DAY)
+    assert [d for d, _ in later.log_days] == ["2026-10-29", "2026-10-28"]
+    assert later.state.pending_days == ["2026-10-27"]
+
+
+def test_jobs_gone_from_the_active_list_count_as_finished_since_the_last_tick() -> None:
+    last = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+    state = WatchState(watermark=100, active=["r1", "r2"], last_tick=last.timestamp())
+    seen = Observation(finished=[], vanished=["r1"], started=["r3"], active=["r2", "r3"])
+    decided = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert decided.ci_run_key is not None
+    assert decided.state.pending_days == ["2026-10-31", "2026-11-01"]  # the tick crossed midnight
+    assert decided.state.active == ["r2", "r3"]
+
+
+def test_a_ci_run_in_flight_keeps_the_wish_in_the_cursor() -> None:
+    state = WatchState(watermark=100, last_tick=NOW.timestamp())
+    seen = Observation(finished=[], vanished=[], started=["r9"], active=["r9"])
+    decided = plan(state, seen, NOW, ci_in_flight=True, max_runs=4, first_day=FIRST_DAY)
+    assert decided.ci_run_key is None and decided.state.ci_pending
+    restored = WatchState.load(decided.state.dump())
+    assert restored == decided.state
+    later = plan(restored, Observation([], [], [], ["r9"]), NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert later.ci_run_key is not None and not later.state.ci_pending

@@ -1,0 +1,154 @@
+"""The server itself: lifecycle, keep-alive, latency truthfulness, live mode seen over HTTP."""
+
+import http.client
+import json
+import os
+import statistics
+import threading
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+
+from semaphore_dagster.emulator import EmulatorServer
+from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
+from semaphore_dagster_tests.emulator.http_helpers import get
+
+V = "/api/v1alpha"
+AUTH = {"Authorization": f"Token {TEST_TOKEN}"}
+
+
+def _connect(base_url: str) -> http.client.HTTPConnection:
+    url = urlsplit(base_url)
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+
+
+def test_start_stop_lifecycle() -> None:
+    world = make_world("tiny")
+    before = threading.active_count()
+    server = EmulatorServer(world, token=TEST_TOKEN, port=0).start()
+    assert server.base_url.startswith("http://127.0.0.1:") and server.port > 0
+    assert server.world is world
+    assert get(server.base_url, f"{V}/projects").status == 200
+    idle = _connect(server.base_url)  # an idle keep-alive connection must not block stop()
+    idle.request("GET", f"{V}/projects", headers=AUTH)
+    idle.getresponse().read()
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 3
+    server.stop()  # idempotent
+    with pytest.raises(ConnectionRefusedError):
+        get(server.base_url, f"{V}/projects")
+    assert threading.active_count() <= before
+    idle.close()
+
+
+def test_keep_alive_and_latency_is_true() -> None:
+    """HTTP/1.1 keep-alive on one connection, and no Nagle/delayed-ACK stall (~40 ms) per request."""
+    with EmulatorServer(make_world("tiny"), token=TEST_TOKEN) as server:
+        conn = _connect(server.base_url)
+        timings = []
+        for _ in range(25):
+            started = time.perf_counter()
+            conn.request("GET", f"{V}/self_hosted_agent_types", headers=AUTH)
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.version == 11
+            resp.read()
+            timings.append(time.perf_counter() - started)
+        conn.close()
+        assert statistics.median(timings) < 0.03
+        assert server.request_counts == {"agent_types.list": 25}
+
+
+def test_configured_latency_and_jitter() -> None:
+    with EmulatorServer(make_world("tiny"), token=TEST_TOKEN, latency_ms=60, jitter_ms=20) as server:
+        conn = _connect(server.base_url)
+        timings = []
+        for _ in range(4):
+            started = time.perf_counter()
+            conn.request("GET", f"{V}/self_hosted_agent_types", headers=AUTH)
+            conn.getresponse().read()
+            timings.append(time.perf_counter() - started)
+        conn.close()
+        assert min(timings) >= 0.06 and max(timings) < 0.5
+
+
+def test_bad_settings_fail_clearly() -> None:
+    world = make_world("tiny")
+    with pytest.raises(ValueError, match="log_mode must be one of cloud, self_hosted"):
+        EmulatorServer(world, log_mode="hybrid")
+
+
+def test_world_advance_is_seen_over_http() -> None:
+    """With a fixed now, time moves only when the test calls world.advance(): running pipelines finish."""
+    world = make_world("tiny")
+    with world.lock:
+        running = [p for p in world.pipelines.values() if p.state != "DONE"]
+        project_id = world.list_projects()[0].id
+    assert running, "the tiny world should hold running pipelines"
+    with EmulatorServer(world, token=TEST_TOKEN) as server:
+        before = get(server.base_url, f"{V}/pipelines/{running[0].ppl_id}").json()["pipeline"]
+        assert before["state"] != "done" and "result" not in before
+        total_before = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        with world.lock:
+            world.advance(timedelta(days=1))
+        after = get(server.base_url, f"{V}/pipelines/{running[0].ppl_id}").json()["pipeline"]
+        assert after["state"] == "done" and after["result"] in ("passed", "failed", "stopped", "canceled")
+        total_after = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        assert total_after > total_before
+
+
+def test_live_mode_advances_by_itself() -> None:
+    world = make_world("tiny")
+    with world.lock:
+        start = world.now()
+        project_id = world.list_projects()[0].id
+    with EmulatorServer(world, token=TEST_TOKEN, live=True, live_speed=86_400, live_tick_s=0.05) as server:
+        total_before = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        deadline = time.monotonic() + 10
+        total = total_before
+        while time.monotonic() < deadline and total <= total_before:
+            time.sleep(0.1)
+            total = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        assert total > total_before
+    with world.lock:
+        assert world.now() > start + timedelta(hours=1)
+
+
+def test_huge_cloud_log_is_streamed_not_materialised() -> None:
+    """A 30 MB log goes out chunked while the server's memory barely moves."""
+    world = make_world("tiny", huge_log_bytes=30_000_000)
+    with world.lock:
+        job = next(
+            j for j in world.jobs.values() if j.log is not None and j.log.huge_bytes and not j.self_hosted
+        )
+    me = psutil.Process(os.getpid())
+    with EmulatorServer(world, token=TEST_TOKEN) as server:
+        conn = _connect(server.base_url)
+        conn.request("GET", f"{V}/logs/{job.job_id}", headers=AUTH)
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("Transfer-Encoding") == "chunked"
+        rss_before = peak = me.memory_info().rss
+        size, head, tail = 0, b"", b""
+        while chunk := resp.read(1 << 20):
+            head = head or chunk[:64]
+            tail = (tail + chunk)[-512:]
+            size += len(chunk)
+            peak = max(peak, me.memory_info().rss)
+        conn.close()
+    assert size > 30_000_000
+    assert head.startswith(b'{ "events": [{') and tail.endswith(b"}] }")
+    assert peak - rss_before < 60_000_000
+    last = json.loads(tail[tail.rindex(b'{"event"') :].removesuffix(b"] }"))  # the last event is whole
+    assert last["event"] == "job_finished"
+
+
+def test_emulator_factory_fixture(emulator_factory) -> None:
+    cloud = emulator_factory()
+    hosted = emulator_factory(log_mode="self_hosted", faults="5xx:status=502,once")
+    assert cloud.base_url != hosted.base_url
+    assert get(hosted.base_url, f"{V}/projects").status == 502
+    assert get(hosted.base_url, f"{V}/projects").status == 200
+    assert get(cloud.base_url, f"{V}/projects").status == 200
