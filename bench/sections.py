@@ -61,10 +61,15 @@ class Bench:
         return {"start_date": start.date().isoformat()}
 
     def run(
-        self, kind: str, task: dict, server: Any, workdir: WorkDir | None = None
+        self,
+        kind: str,
+        task: dict,
+        server: Any,
+        workdir: WorkDir | None = None,
+        extra_env: dict | None = None,
     ) -> tuple[WorkerRun, WorkDir]:
         workdir = workdir or WorkDir.fresh(self.root, kind)
-        return run_worker(kind, task, server, workdir, self.plan.timeout_s), workdir
+        return run_worker(kind, task, server, workdir, self.plan.timeout_s, extra_env), workdir
 
 
 def _summary(run: WorkerRun, phase: str = "load") -> dict[str, Any]:
@@ -278,13 +283,14 @@ def section_logs(bench: Bench) -> None:
             now=bench_now(),
             projects=1,
             days=1,
-            pipelines_per_day=1.0,
+            pipelines_per_day=4.0,
             huge_log_bytes=plan.huge_log_bytes,
         )
     )
-    huge_ids = {job.job_id for job in huge.jobs.values() if job.log is not None and job.log.huge_bytes > 0}
-    if not huge_ids:
+    huge_id = getattr(huge, "huge_log_job_id", None)
+    if not huge_id:
         raise RuntimeError("the emulator generated no huge log (WorldConfig.huge_log_bytes)")
+    huge_ids = {huge_id}
     huge_jobs = _log_jobs(huge, huge_ids)
     size_mb = plan.huge_log_bytes / MB
     budget = TARGETS.huge_log_rss_factor * size_mb + TARGETS.huge_log_rss_base_mb

@@ -179,14 +179,59 @@ def task_overhead(task: dict) -> dict:
     }
 
 
-def task_dagster_import(task: dict) -> dict:
-    """Import time of the Dagster code location (`semaphore_dagster.definitions`)."""
+def _failure(result: Any) -> str:
+    """The first failed step of an in-process run and the first line of its error."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            while getattr(error, "cause", None) is not None:  # the root cause says what broke
+                error = error.cause
+            message = (getattr(error, "message", "") or "").strip().splitlines()
+            return f"step {event.step_key}: {message[0] if message else 'failed'}"
+    return "failed"
+
+
+def task_dagster(task: dict) -> dict:
+    """The Dagster layer in one process: import the code location (timed), two ticks of the sensor (the
+    first sets the cursor, the second has nothing new), then the CI-activity job and one job-log partition
+    executed in-process."""
     checkpoint("import")
     start = time.perf_counter()
     from semaphore_dagster.definitions import defs
 
-    wall = time.perf_counter() - start
-    return {"wall_s": wall, "assets": len(list(defs.resolve_all_asset_keys()))}
+    out: dict[str, Any] = {"import_s": time.perf_counter() - start, "import_rss_mb": peak_rss_mb()["self"]}
+    out["assets"] = len(list(defs.resolve_all_asset_keys()))
+    import dagster as dg
+
+    instance = dg.DagsterInstance.ephemeral()
+    sensor = defs.get_sensor_def(task["sensor"])
+    cursor = None
+    for name in ("first_tick", "tick"):
+        checkpoint(name)
+        start = time.perf_counter()
+        result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+        wall = time.perf_counter() - start
+        cursor = getattr(result, "cursor", None) or cursor
+        skip = getattr(result, "skip_reason", None) or (result if isinstance(result, dg.SkipReason) else None)
+        out[name] = {
+            "wall_s": wall,
+            "run_requests": len(getattr(result, "run_requests", None) or []),
+            "skip_reason": getattr(skip, "skip_message", None),
+        }
+    for phase, job_name, partition in (
+        ("ci_activity", task["ci_job"], None),
+        ("partition", task["logs_job"], task["partition"]),
+    ):
+        job = defs.get_job_def(job_name)
+        checkpoint(phase)
+        start = time.perf_counter()
+        result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False)
+        out[f"{phase}_s"] = time.perf_counter() - start
+        if not result.success:
+            raise RuntimeError(f"{job_name} failed in-process: {_failure(result)}")
+    out["rows"] = table_rows(task["db_path"], "semaphore")
+    out["wall_s"] = out["partition_s"]
+    return out
 
 
 TASKS: dict[str, Callable[[dict], dict]] = {
@@ -194,7 +239,7 @@ TASKS: dict[str, Callable[[dict], dict]] = {
     "seed": task_seed,
     "logs": task_logs,
     "overhead": task_overhead,
-    "dagster_import": task_dagster_import,
+    "dagster": task_dagster,
 }
 
 

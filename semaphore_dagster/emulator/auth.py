@@ -47,8 +47,14 @@ class TokenSet:
         return min(self._tokens) if self._tokens else None
 
 
-def check(headers: Iterable[tuple[str, str]], tokens: TokenSet) -> r.Response | None:
-    """The ingress answer for a request that must not reach a backend, or None when it may pass."""
+def check(
+    headers: Iterable[tuple[str, str]], tokens: TokenSet, require_token: bool = True
+) -> r.Response | None:
+    """The ingress answer for a request that must not reach a backend, or None when it may pass.
+
+    `require_token=False` for `/api/v1/logs` (loghub2 checks its own jwt; the ingress only adds org headers),
+    where the `x-semaphore*` refusal still applies (`Auth.RefuseXSemaphoreHeaders` runs for every path).
+    """
     authorization = None
     for name, value in headers:
         lname = name.lower()
@@ -56,6 +62,6 @@ def check(headers: Iterable[tuple[str, str]], tokens: TokenSet) -> r.Response | 
             return r.text(404, r.NOT_FOUND)
         if lname == "authorization":
             authorization = value
-    if not tokens.accepts(parse_token(authorization)):
+    if require_token and not tokens.accepts(parse_token(authorization)):
         return r.text(401, r.UNAUTHORIZED)
     return None

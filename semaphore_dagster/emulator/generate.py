@@ -21,7 +21,7 @@ from semaphore_dagster.emulator.model import (
     ScheduleTrigger,
     to_s,
 )
-from semaphore_dagster.emulator.planner import Planner, User, lognormal
+from semaphore_dagster.emulator.planner import Outcome, Planner, User, lognormal
 from semaphore_dagster.emulator.profiles import (
     BLOCK_TEMPLATES,
     CLOUD_MACHINES,
@@ -303,7 +303,7 @@ def _schedules(
         paused = not nightly
         sched = Schedule(
             id=planner.uuid(),
-            name="nightly" if nightly else f"weekly-{i}",
+            name=f"nightly-{project.name}" if nightly else f"weekly-audit-{project.name}-{i}",
             project_id=project.id,
             reference=f"refs/heads/{project.default_branch}",
             branch=project.default_branch,
@@ -408,7 +408,8 @@ def _history(world: World, planner: Planner, profile: ProjectProfile, start: dat
 
 
 def _in_flight(world: World, planner: Planner, now: datetime) -> None:
-    """Pipelines still running at `now` (and, in the first project, one queuing and one just created)."""
+    """Pipelines still running at `now`; in the first project also one in each other in-flight state
+    (INITIALIZING, PENDING, QUEUING, STOPPING)."""
     rng = planner.rng
     for i, profile in enumerate(world._profiles):
         for _ in range(world.config.running_pipelines):
@@ -416,6 +417,9 @@ def _in_flight(world: World, planner: Planner, now: datetime) -> None:
         if i == 0 and world.config.running_pipelines:
             planner.plan_workflow(profile, now - timedelta(seconds=rng.uniform(20, 60)), queue_wait=900.0)
             planner.plan_workflow(profile, now - timedelta(seconds=rng.uniform(0.05, 0.15)))
+            planner.plan_workflow(profile, now - timedelta(seconds=5), outcome=Outcome(pending_seconds=30.0))
+            stopping = Outcome("stop", stop_at=now - timedelta(seconds=2), stop_grace=(20.0, 40.0))
+            planner.plan_workflow(profile, now - timedelta(seconds=150), queue_wait=0.1, outcome=stopping)
 
 
 def _huge_log(world: World) -> None:

@@ -65,21 +65,57 @@ def job_log_for(job: Job, now: datetime) -> JobLog:
     return JobLog(job.job_id, job.self_hosted, None, finished, job, None if finished else to_s(now))
 
 
+@dataclass(frozen=True, slots=True)
+class LogCommand:
+    """One command of a job's log: its directive, exit code, output events and duration."""
+
+    directive: str
+    exit_code: int
+    output_chunks: int
+    seconds: int
+
+
+def log_commands(rng: random.Random, job: Job, spec: JobLogSpec) -> list[LogCommand]:
+    """The log's commands, with durations summing to the job's run time; a failed or stopped job's last
+    command exits non-zero."""
+    total = spec.seconds
+    directives = ["Exporting environment variables", "Injecting Files", *job.commands]
+    env_seconds = [min(total, 1), 0]
+    rest = total - sum(env_seconds)
+    weights = [rng.uniform(0.2, 1.0) for _ in job.commands]
+    weights[-1] += 1.5
+    shares = [int(rest * w / sum(weights)) for w in weights]
+    shares[-1] += rest - sum(shares)
+    extra = max(0, spec.events - 2 - 3 * len(directives))
+    base, rest_chunks = divmod(extra, len(job.commands))
+    chunks = [1, 1] + [1 + base] * len(job.commands)
+    for i in rng.sample(range(len(job.commands)), rest_chunks):
+        chunks[2 + i] += 1
+    exit_codes = [0] * len(directives)
+    if spec.result == "FAILED":
+        exit_codes[-1] = rng.choice((1, 1, 1, 2, 127))
+    elif spec.result == "STOPPED":
+        exit_codes[-1] = 143
+    seconds = env_seconds + shares
+    return [LogCommand(*row) for row in zip(directives, exit_codes, chunks, seconds, strict=True)]
+
+
 def _events(job: Job, until: int | None) -> Iterator[dict]:
     spec = job.log
     assert spec is not None and job.start_time is not None
     rng = random.Random(spec.seed)
+    commands = log_commands(rng, job, spec)
     t = to_s(job.start_time)
     if until is not None and t > until:
         return
     yield {"event": "job_started", "timestamp": t}
-    for cmd in spec.commands:
+    for cmd in commands:
         started = t
         if until is not None and started > until:
             return
         yield {"event": "cmd_started", "timestamp": started, "directive": cmd.directive}
         chunks = cmd.output_chunks
-        if spec.huge_bytes and cmd is spec.commands[-1]:
+        if spec.huge_bytes and cmd is commands[-1]:
             chunks = max(1, spec.huge_bytes // max(1, spec.chunk_bytes) + 1)
         for i in range(chunks):
             ts = started + (cmd.seconds * (i + 1)) // (chunks + 1)
@@ -106,7 +142,7 @@ def _events(job: Job, until: int | None) -> Iterator[dict]:
     if until is not None:
         return  # a running job has no job_finished yet
     end = to_s(job.finish_time) if job.finish_time else t
-    yield {"event": "job_finished", "timestamp": max(end, t), "result": job.result.lower()}
+    yield {"event": "job_finished", "timestamp": max(end, t), "result": spec.result.lower()}
 
 
 def _line_pool(ansi: bool) -> tuple[str, ...]:

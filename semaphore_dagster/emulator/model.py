@@ -107,10 +107,13 @@ class LogCommand:
 
 @dataclass(slots=True)
 class JobLogSpec:
-    """Everything needed to regenerate a job's log lazily (the events are never stored)."""
+    """Everything needed to regenerate a job's log lazily: the events are never stored, and even the
+    commands' split of the run time is derived from `seed` when the log is read (logs.py)."""
 
     seed: int
-    commands: list[LogCommand]
+    seconds: int  # the job's planned run time (start to finish), whole seconds
+    result: str  # the job's final result: PASSED | FAILED | STOPPED
+    events: int  # approximate number of events
     chunk_bytes: int  # approximate UTF-8 bytes per cmd_output event
     ansi: bool  # colour codes in the output
     huge_bytes: int = 0  # > 0: this job's log has (at least) that many output bytes, streamed

@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -29,13 +30,16 @@ class PageParamError(ValueError):
 # --- style A --------------------------------------------------------------------------------------------------
 
 
+def elixir_int(value: str) -> int | None:
+    """`Integer.parse/1`: the leading integer of a string ("12abc" -> 12), None when there is none."""
+    match = re.match(r"[+-]?\d+", value)
+    return int(match.group()) if match else None
+
+
 def lenient_int(value: str | None, default: int) -> int:
-    """plumber's `non_zero_value_or_default`: non-numeric or <= 0 falls back to the default, silently."""
-    try:
-        number = int(value) if value is not None else default
-    except ValueError:
-        return default
-    return number if number > 0 else default
+    """plumber's `non_zero_value_or_default`: no leading integer, or <= 0, falls back to the default, silently."""
+    number = elixir_int(value) if value is not None else None
+    return number if number is not None and number > 0 else default
 
 
 def strict_int(value: str | None, default: int, field: str) -> int:

@@ -15,7 +15,6 @@ from semaphore_dagster.emulator.model import (
     Deployment,
     Job,
     JobLogSpec,
-    LogCommand,
     Pipeline,
     Promotion,
     Queue,
@@ -56,6 +55,9 @@ class Outcome:
     flaky: bool = False  # a failure came (only) from flaky jobs
     stop_fraction: float = 0.5
     stop_in_queue: bool = False  # the stop lands while a job waits for a machine (it never starts)
+    stop_at: datetime | None = None  # a stop at this exact time (overrides stop_fraction)
+    stop_grace: tuple[float, float] = (0.3, 2.0)  # seconds the agents take to stop running jobs
+    pending_seconds: float | None = None  # time in PENDING (compiling); default a fraction of a second
 
 
 def lognormal(rng: random.Random, median: float, sigma: float, low: float, high: float) -> float:
@@ -95,6 +97,7 @@ class Planner:
         triggered_by: str | None = None,
         scheduler_id: str = "",
         queue_wait: float | None = None,
+        outcome: Outcome | None = None,
     ) -> Workflow:
         """A new workflow at `created_at` with its initial pipeline and everything that follows from it."""
         rng = self.rng
@@ -139,7 +142,14 @@ class Planner:
             label=label,
         )
         self._start_workflow(
-            profile, wf, requester, scheduler_id, queue_wait=queue_wait, pr=(pr_head, pr_target), kind=kind
+            profile,
+            wf,
+            requester,
+            scheduler_id,
+            queue_wait=queue_wait,
+            pr=(pr_head, pr_target),
+            kind=kind,
+            outcome=outcome,
         )
         return wf
 
@@ -485,7 +495,10 @@ class Planner:
                 "{:malformed, \"Error: unknown field 'agnet' in .semaphore/" + ppl.yaml_file_name + '"}'
             )
             return
-        ppl.queuing_at = ppl.pending_at + self.secs(0.01, 0.2)
+        pending = outcome.pending_seconds
+        ppl.queuing_at = ppl.pending_at + (
+            self.secs(0.01, 0.2) if pending is None else timedelta(seconds=pending)
+        )
         if queue_wait is None:
             queue_wait = (
                 lognormal(rng, 0.08, 0.5, 0.01, 1)
@@ -508,7 +521,9 @@ class Planner:
         if outcome.kind == "stop":
             cut = ppl.running_at + (natural_end - ppl.running_at) * outcome.stop_fraction
             queued = [j for b in plans for j in b.jobs if j.start_time and j.enqueue_time]
-            if outcome.stop_in_queue and queued:
+            if outcome.stop_at is not None:
+                cut = outcome.stop_at
+            elif outcome.stop_in_queue and queued:
                 job = rng.choice(queued)
                 assert job.start_time is not None and job.enqueue_time is not None
                 cut = job.enqueue_time + (job.start_time - job.enqueue_time) * rng.uniform(0.2, 0.8)
@@ -520,9 +535,11 @@ class Planner:
             ]
             cut = min(failed_ends) if failed_ends else None
         if cut is not None:
-            self._cut(ppl, plans, cut, stopped=outcome.kind == "stop")
+            self._cut(ppl, plans, cut, stopped=outcome.kind == "stop", grace=outcome.stop_grace)
         ppl.blocks = plans
         ends = [j.finish_time for b in plans for j in b.jobs if j.finish_time]
+        if cut is not None:
+            ends.append(cut)
         ppl.done_at = (max(ends) if ends else ppl.running_at) + self.secs(0.3, 3.0)
         if outcome.kind == "stop":
             ppl.result, ppl.result_reason = "STOPPED", "USER"
@@ -559,7 +576,8 @@ class Planner:
                 list(tpl.dependencies),
             )
             for ji, jt in enumerate(tpl.jobs):
-                enqueue = start + self.secs(0.05, 0.8)
+                # now and then a job waits for the organization's quota (Jobs API state PENDING)
+                enqueue = start + (self.secs(0.05, 0.8) if rng.random() > 0.05 else self.secs(5, 90))
                 wait = (
                     lognormal(rng, 12, 1.1, 1, 1800) if jt.self_hosted else lognormal(rng, 4, 0.8, 0.5, 600)
                 )
@@ -624,39 +642,19 @@ class Planner:
         return job
 
     def _log_spec(self, job: Job) -> JobLogSpec:
-        """Commands of the log with durations summing to the job's run time; a failing job's last one fails."""
-        rng, cfg = self.rng, self.cfg
         assert job.start_time is not None and job.finish_time is not None
-        total = max(0, to_s(job.finish_time) - to_s(job.start_time))
-        directives = ["Exporting environment variables", "Injecting Files", *job.commands]
-        env_seconds = [min(total, 1), 0]
-        rest = total - sum(env_seconds)
-        weights = [rng.uniform(0.2, 1.0) for _ in job.commands]
-        weights[-1] += 1.5
-        shares = [int(rest * w / sum(weights)) for w in weights]
-        shares[-1] += rest - sum(shares)
-        seconds = env_seconds + shares
-        extra = max(0, cfg.log_events_per_job - 2 - 3 * len(directives))
-        base, rest_chunks = divmod(extra, len(job.commands))
-        chunks = [1, 1] + [1 + base] * len(job.commands)
-        for i in rng.sample(range(len(job.commands)), rest_chunks):
-            chunks[2 + i] += 1
-        exit_codes = [0] * len(directives)
-        if job.result == "FAILED":
-            exit_codes[-1] = rng.choice((1, 1, 1, 2, 127))
-        elif job.result == "STOPPED":
-            exit_codes[-1] = 143
-        commands = [
-            LogCommand(d, e, c, s) for d, e, c, s in zip(directives, exit_codes, chunks, seconds, strict=True)
-        ]
         return JobLogSpec(
-            seed=rng.getrandbits(32),
-            commands=commands,
-            chunk_bytes=cfg.log_event_bytes,
-            ansi=rng.random() < 0.3,
+            seed=self.rng.getrandbits(32),
+            seconds=max(0, to_s(job.finish_time) - to_s(job.start_time)),
+            result=job.result,
+            events=self.cfg.log_events_per_job,
+            chunk_bytes=self.cfg.log_event_bytes,
+            ansi=self.rng.random() < 0.3,
         )
 
-    def _cut(self, ppl: Pipeline, blocks: list[Block], cut: datetime, *, stopped: bool) -> None:
+    def _cut(
+        self, ppl: Pipeline, blocks: list[Block], cut: datetime, *, stopped: bool, grace=(0.3, 2.0)
+    ) -> None:
         """Stop everything still going at `cut` (a user stop, or fail-fast after the first failure)."""
         reason = "USER" if stopped else "FAST_FAILING"
         for block in blocks:
@@ -672,7 +670,7 @@ class Planner:
                 if job.finish_time <= cut:
                     continue
                 touched = True
-                end = cut + self.secs(0.3, 2.0)
+                end = cut + self.secs(*grace)
                 if job.start_time >= cut:  # never started: its log is a 404
                     job.start_time = None
                     job.never_started_message = NEVER_STARTED

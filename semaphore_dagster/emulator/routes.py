@@ -23,7 +23,6 @@ from semaphore_dagster.emulator.faults import FaultPlan
 from semaphore_dagster.emulator.model import JOB_STATES
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-ELIXIR_INT_RE = re.compile(r"^[+-]?\d+")
 JWT_TTL_S = 300.0  # loghub2 PULL tokens live 5 minutes
 SOMETHING_WENT_WRONG = "Something went wrong"  # an uncaught exception in a plumber-public handler
 ARTIFACTS_DISABLED = "The artifacts api feature is not enabled for your organization. Please contact support"
@@ -87,6 +86,7 @@ class Env:
     world: Any
     log_mode: str = "cloud"
     link_base: str | None = None
+    log_redirect_base: str | None = None  # None: the scheme and host the client used
     projects_page_size: int = 500
     promotions_without_switch: str = "error"  # "error" (inferred 400) | "empty" ([])
     jwts: JwtStore = field(default_factory=JwtStore)
@@ -108,12 +108,6 @@ class Route:
 # --- helpers --------------------------------------------------------------------------------------------------
 
 
-def _elixir_int(value: str) -> int | None:
-    """`Integer.parse/1`: the leading integer of a string ("12abc" -> 12), None when there is none."""
-    match = ELIXIR_INT_RE.match(value)
-    return int(match.group()) if match else None
-
-
 class _Crash(Exception):
     """An uncaught exception in the imitated backend (answered 500)."""
 
@@ -126,17 +120,14 @@ def _unix_param(req: Request, name: str) -> int | None:
     value = req.q(name)
     if value is None:
         return None
-    number = _elixir_int(value)
+    number = pg.elixir_int(value)
     if number is None:
         raise _Crash(name)
     return number or None
 
 
 def _lenient(req: Request, name: str, default: int) -> int:
-    """plumber's `non_zero_value_or_default` (Integer.parse prefix rule; <= 0 or garbage -> default)."""
-    value = req.q(name)
-    number = _elixir_int(value) if value is not None else None
-    return number if number is not None and number > 0 else default
+    return pg.lenient_int(req.q(name), default)
 
 
 def _link_base(env: Env, req: Request) -> str:
@@ -371,8 +362,11 @@ def logs_get(env: Env, req: Request) -> r.Response:
     if log.error is not None:
         return r.json_string(404, log.error)
     if env.log_mode == "self_hosted" or log.self_hosted:
-        host = env.plan.redirect_host or req.host
-        location = f"http://{host}/api/v1/logs/{job_id}?jwt={env.jwts.issue(job_id)}"
+        if env.plan.redirect_host:
+            base = f"http://{env.plan.redirect_host}"
+        else:
+            base = (env.log_redirect_base or f"http://{req.host}").rstrip("/")
+        location = f"{base}/api/v1/logs/{job_id}?jwt={env.jwts.issue(job_id)}"
         return r.Response(302, b"", [("location", location)])
     return r.Response(200, _cloud_log_body(log.events()), [], r.JSON_CT)
 
@@ -393,22 +387,61 @@ def _cloud_log_body(events: Iterator[bytes]) -> Iterator[bytes]:
     yield bytes(buf)
 
 
+def _go_error(status: int, msg: str) -> r.Response:
+    """Go's `http.Error`: the message plus a newline, text/plain, nosniff."""
+    return r.Response(
+        status, f"{msg}\n".encode(), [("X-Content-Type-Options", "nosniff")], "text/plain; charset=utf-8"
+    )
+
+
+def _loghub2_jwt(req: Request) -> str:
+    """`authMiddleware`: the `jwt` query parameter, else `Authorization: Bearer <jwt>`."""
+    token = req.q("jwt") or ""
+    if token:
+        return token
+    header = next((v for k, v in req.headers if k.lower() == "authorization"), "")
+    parts = header.split("Bearer ")
+    return parts[1] if len(parts) == 2 else ""
+
+
 def logs_v1(env: Env, req: Request) -> r.Response:
-    """loghub2's public API: jwt auth, `{"events": [...], "next": null|int}`, `token` paging, `raw=true`."""
+    """loghub2's public API (`loghub2/pkg/publicapi/server.go`), jwt-authenticated.
+
+    Running job (logs in Redis): the events from index `token` on, `"next": token + count`. Finished job (logs
+    in object storage): `"next": null`, and because `streamJSONLogsFromCloudStorage` never advances its
+    index, any `token` > 0 yields no events at all. `raw=true`: directives and output as text.
+    """
     job_id = req.params["job_id"]
-    if not env.jwts.valid(req.q("jwt"), job_id):
-        return r.text(401, r.UNAUTHORIZED)
+    if not env.jwts.valid(_loghub2_jwt(req), job_id):
+        return _go_error(401, "Unauthorized")
+    token = 0
+    if req.q("token"):
+        try:
+            token = int(req.q("token") or "", 10)
+        except ValueError:
+            return _go_error(400, "bad token")
     log = env.world.job_log(job_id)
+    missing = _go_error(404, f"Logs for {job_id} not found")
     if log is None or log.error is not None:
-        return r.text(404, f"Logs for {job_id} not found")
-    start = _elixir_int(req.q("token") or "0") or 0
-    events = islice(log.events(), max(start, 0), None)
-    if _truthy(req.q("raw")):
-        return r.Response(200, _raw_log(log, max(start, 0)), [], "text/plain")
-    return r.Response(200, _loghub2_body(events, start, log.finished), [], r.JSON_CT)
+        return missing
+    raw = req.q("raw") == "true"
+    if not log.finished:
+        if next(iter(log.events()), None) is None:  # nothing in Redis yet, nothing archived
+            return missing
+        start = max(token, 0)
+        if raw:
+            return r.Response(
+                200, _raw_log(islice(log.event_dicts(), start, None)), [], "text/plain; charset=utf-8"
+            )
+        return r.Response(200, _loghub2_body(islice(log.events(), start, None), token, False), [], r.JSON_CT)
+    if raw:
+        return r.Response(200, _raw_log(log.event_dicts()), [], "text/plain; charset=utf-8")
+    events = log.events() if token <= 0 else iter(())
+    return r.Response(200, _loghub2_body(events, token, True), [], r.JSON_CT)
 
 
-def _loghub2_body(events: Iterator[bytes], start: int, finished: bool) -> Iterator[bytes]:
+def _loghub2_body(events: Iterator[bytes], token: int, final: bool) -> Iterator[bytes]:
+    """`JSONResponseWriter`: `{"events":[...],"next": null}` or `"next": <token + count>` (note the space)."""
     buf = bytearray(b'{"events":[')
     count = 0
     for event in events:
@@ -419,16 +452,16 @@ def _loghub2_body(events: Iterator[bytes], start: int, finished: bool) -> Iterat
         if len(buf) >= 65536:
             yield bytes(buf)
             buf.clear()
-    buf += b'],"next":' + (b"null" if finished else str(start + count).encode()) + b"}"
+    buf += b'],"next": ' + (b"null" if final else str(token + count).encode()) + b"}"
     yield bytes(buf)
 
 
-def _raw_log(log: Any, start: int) -> Iterator[bytes]:
-    for event in islice(log.event_dicts(), start, None):
+def _raw_log(events: Iterator[dict]) -> Iterator[bytes]:
+    for event in events:
         if event.get("event") == "cmd_started":
             yield (event.get("directive", "") + "\n").encode()
-        elif "output" in event:
-            yield event["output"].encode()
+        elif event.get("event") == "cmd_output":
+            yield event.get("output", "").encode()
 
 
 # --- self-hosted agents (plumber-public -> self_hosted_hub, §3.7) ---------------------------------------------
@@ -510,7 +543,7 @@ def deployment_targets_history(env: Env, req: Request) -> r.Response:
         return r.json_string(400, f"Invalid value of 'cursor_type' param: {cursor_type}")
     cursor_value = 0
     if req.q("cursor_value"):
-        number = _elixir_int(req.q("cursor_value") or "")
+        number = pg.elixir_int(req.q("cursor_value") or "")
         if number is None:
             return r.json_string(400, "Invalid value of 'cursor_value' param - needs to be integer.")
         cursor_value = number

@@ -85,7 +85,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: request lines are not logged (tokens travel in headers, jwts in query strings)."""
 
     def do_GET(self) -> None:
+        self._drain_body()
         self.server.emulator._serve(self)
+
+    def _drain_body(self) -> None:
+        """Read (and ignore) a request body so the keep-alive connection stays in sync."""
+        length = int(self.headers.get("Content-Length") or 0)
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                break
+            length -= len(chunk)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
@@ -171,7 +181,9 @@ class EmulatorServer:
     CE/EE installs), `live` with `live_speed` (simulated seconds per wall second: a thread advances the
     world), `link_base` (the scheme+host of style-A `link` URLs; default `http://` + the Host header without
     its port, as Semaphore's backends build it), `projects_page_size` (projecthub's 500),
-    `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`).
+    `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`),
+    `log_redirect_base` (scheme+host of the self-hosted log redirect; default the one the client used, while
+    Semaphore itself answers `https://` + its host without a port).
     """
 
     def __init__(
@@ -190,6 +202,7 @@ class EmulatorServer:
         projects_page_size: int = 500,
         promotions_without_switch: str = "error",
         live_tick_s: float = 0.5,
+        log_redirect_base: str | None = None,
     ) -> None:
         if log_mode not in LOG_MODES:
             raise ValueError(f"log_mode must be one of {', '.join(LOG_MODES)}, got {log_mode!r}")
@@ -203,6 +216,7 @@ class EmulatorServer:
         self.live_speed = live_speed
         self.live_tick_s = live_tick_s
         self.link_base = link_base
+        self.log_redirect_base = log_redirect_base
         self.projects_page_size = projects_page_size
         self.promotions_without_switch = promotions_without_switch
         spec = FaultSpec.parse(faults) if isinstance(faults, str) else (faults or FaultSpec())
@@ -338,11 +352,10 @@ class EmulatorServer:
             return
         route, params = matched
         req = routes.Request(handler.command, path, query_pairs, headers, host, params)
-        if route.auth:
-            denied = auth.check(headers, self._tokens)
-            if denied is not None:
-                handler.write_response(denied, None, self._stop)
-                return
+        denied = auth.check(headers, self._tokens, require_token=route.auth)
+        if denied is not None:
+            handler.write_response(denied, None, self._stop)
+            return
         plan = (
             self._injector.plan(route.name, req.page, route.paged) if route.name != "unknown" else FaultPlan()
         )
@@ -359,6 +372,7 @@ class EmulatorServer:
             world=self.world,
             log_mode=self.log_mode,
             link_base=self.link_base,
+            log_redirect_base=self.log_redirect_base,
             projects_page_size=self.projects_page_size,
             promotions_without_switch=self.promotions_without_switch,
             jwts=self._jwts,

@@ -9,11 +9,12 @@ live mode follows exactly the timeline it was generated with.
 
 import heapq
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from semaphore_dagster.emulator.model import Block, Deployment, Job, Pipeline, Promotion, Workflow
 
 NEVER_STARTED = "This job never started, so no logs were produced."
+FAILING_TAKES = timedelta(seconds=2)  # a deployment that cannot be scheduled is PENDING that long
 
 
 def schedule(world, due: datetime, kind: str, obj, extra=None) -> None:
@@ -162,8 +163,11 @@ def promotion_at(final: Promotion, t: datetime) -> Promotion:
 
 
 def deployment_at(final: Deployment, world, t: datetime) -> Deployment:
-    """PENDING until the promoted pipeline is scheduled (its `pipeline_id` is "" until then)."""
-    if final.state == "FAILED" or not final.pipeline_id:
+    """PENDING until the promoted pipeline is scheduled (its `pipeline_id` is "" until then), or until gofer
+    gives up on it (FAILED, a couple of seconds after the trigger)."""
+    if final.state == "FAILED":
+        return final if t >= final.triggered_at + FAILING_TAKES else replace(final, state="PENDING")
+    if not final.pipeline_id:
         return final
     scheduled = world.pipelines.get(final.pipeline_id)
     if scheduled is not None and scheduled.created_at <= t:

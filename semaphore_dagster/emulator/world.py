@@ -105,7 +105,9 @@ class World:
     def ground_truth(
         self, log_max_bytes: int | None = None, store_deployment_parameter_values: bool = False
     ) -> dict[str, list[dict]]:
-        """Every table of docs/tables.md as flat rows (see ground_truth.py)."""
+        """Every table of docs/tables.md as flat rows, derived from the model (see ground_truth.py).
+
+        Blocks, jobs and job logs only of DONE pipelines (the loader loads them once the pipeline is DONE)."""
         from semaphore_dagster.emulator.ground_truth import ground_truth
 
         return ground_truth(self, log_max_bytes, store_deployment_parameter_values)

@@ -160,8 +160,10 @@ CHECKS: list[InsightCheck] = [
         SELECT 'row ' || project_id || ' ' || target_name, deployments, succeeded + failed
         FROM {_t("dora_summary")} WHERE succeeded + failed > deployments""",
     ),
-    rates_in_unit_interval("agent_utilization", ["utilization", "running_share_at_snapshots"]),
-    no_negative("agent_utilization", ["available_s", "busy_s", "job_s"]),
+    rates_in_unit_interval(
+        "agent_utilization", ["utilization", "observed_utilization", "running_share_at_snapshots"]
+    ),
+    no_negative("agent_utilization", ["capacity_s", "job_s", "available_s", "busy_s"]),
     counts(
         "failing_commands",
         "failures sums to the CMD_FINISHED events with a non-zero exit code in the raw log events.",

@@ -6,6 +6,7 @@ file. The HTML has no scripts and no external resources: it opens offline.
 """
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
@@ -35,7 +36,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;ma
 background:#f9fafb}
 h1{font-size:24px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px} p.meta{color:#6b7280;margin:0 0 12px}
 .grid{display:flex;flex-wrap:wrap;gap:16px} figure{margin:0;background:#fff;border:1px solid #e5e7eb;
-border-radius:8px;padding:8px} figcaption{font-size:12px;color:#6b7280;max-width:680px;padding:4px 8px}
+border-radius:8px;padding:8px} figcaption{font-size:12px;color:#6b7280;max-width:640px;padding:4px 8px}
 .tiles{display:flex;flex-wrap:wrap;gap:12px} .tile{background:#fff;border:1px solid #e5e7eb;border-radius:8px;
 padding:12px 16px;min-width:200px} .tile .k{font-size:12px;color:#6b7280} .tile .v{font-size:26px;font-weight:600}
 .tile .s{font-size:11px;color:#6b7280} table{border-collapse:collapse;background:#fff;font-size:13px}
@@ -84,13 +85,19 @@ def _duration_trends(con: duckdb.DuckDBPyConnection) -> str:
         title = f"{project} ({mine[0]['branch_name']}): pipeline duration"
         figures.append(
             _figure(
-                line_chart(title, series, fmt_duration),
+                line_chart(title, series, fmt_duration, tick_unit=duration_unit(mine)),
                 "duration",
                 "Daily median and 95th percentile of done_at - created_at of finished CI pipelines (CI branch "
                 "and pipeline file), by day of done_at.",
             )
         )
     return "".join(figures)
+
+
+def duration_unit(rows: list[dict]) -> float:
+    """Tick step unit for a duration axis: seconds, minutes or hours, by the largest p95."""
+    top = max((r["p95_s"] or 0 for r in rows), default=0)
+    return 3600.0 if top > 3 * 3600 else 60.0 if top > 120 else 1.0
 
 
 def _pass_rate(con: duckdb.DuckDBPyConnection) -> str:
@@ -103,7 +110,7 @@ def _pass_rate(con: duckdb.DuckDBPyConnection) -> str:
     by_project: dict[str, list[tuple[date, float]]] = {}
     for r in rows:
         by_project.setdefault(r["project"], []).append((r["day"], r["pass_rate"]))
-    series = [Series(p, pts) for p, pts in sorted(by_project.items())[: len(by_project)]]
+    series = [Series(p, pts) for p, pts in sorted(by_project.items())]
     return _figure(
         line_chart("Pass rate of CI pipelines", series, fmt_percent, y_max=1.0),
         "pass_rate",
@@ -225,29 +232,30 @@ def _dora(con: duckdb.DuckDBPyConnection) -> str:
 def _agents(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
-        """SELECT agent_type, sum(available_s) AS available_s, sum(busy_s) AS busy_s, sum(job_s) AS job_s,
-               sum(jobs) AS jobs
+        """SELECT agent_type, sum(job_s) AS job_s, sum(capacity_s) AS capacity_s, sum(jobs) AS jobs,
+               max(agents) AS max_agents, sum(busy_s) AS busy_s, sum(available_s) AS available_s
         FROM semaphore_insights.agent_utilization GROUP BY agent_type ORDER BY job_s DESC""",
     )
-    util = [
-        Bar(
-            r["agent_type"],
-            r["busy_s"] / r["available_s"],
-            f"{r['busy_s'] / 3600:.1f}h busy of {r['available_s'] / 3600:.1f}h observed",
-        )
-        for r in rows
-        if r["available_s"]
-    ]
-    hours = [Bar(r["agent_type"], r["job_s"] / 3600, f"{r['jobs']} jobs") for r in rows]
+
+    def ratio_bars(part: str, whole: str, note: Callable[[dict], str]) -> list[Bar]:
+        return [Bar(r["agent_type"], r[part] / r[whole], note(r)) for r in rows if r[whole]]
+
+    util = ratio_bars(
+        "job_s", "capacity_s", lambda r: f"{r['job_s'] / 3600:.1f}h of jobs, up to {r['max_agents']} agents"
+    )
+    observed = ratio_bars(
+        "busy_s", "available_s", lambda r: f"{r['busy_s'] / 3600:.1f}h of {r['available_s'] / 3600:.1f}h"
+    )
     return _figure(
         bar_chart("Self-hosted agent utilization", util, fmt_percent, x_max=1.0),
         "agent_utilization",
-        "Job run time on agents seen in agent snapshots / their observed connected time "
-        "(connected_at to the last snapshot listing them).",
+        "Job run time on the agent type / (agents x 24 h) per day, agents = the larger of the latest agent "
+        "snapshot's count and the agents that ran jobs that day; summed over the days.",
     ) + _figure(
-        bar_chart("Job hours per self-hosted agent type", hours, lambda h: f"{h:.1f}h"),
-        "agent_job_hours",
-        "finish_time - start_time of every job whose machine type is the agent type.",
+        bar_chart("Utilization while observed in snapshots", observed, fmt_percent, x_max=1.0),
+        "agent_observed_utilization",
+        "Job time on agents listed in snapshots / their known connected time (connected_at to the last "
+        "snapshot listing them).",
     )
 
 

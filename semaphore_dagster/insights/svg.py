@@ -74,7 +74,7 @@ def _svg(width: int, height: int, body: list[str], label: str) -> str:
     )
 
 
-def empty_chart(title: str, message: str = "no data yet", width: int = 680, height: int = 120) -> str:
+def empty_chart(title: str, message: str = "no data yet", width: int = 660, height: int = 120) -> str:
     body = [
         _text(12, 22, title, size=14, weight="600", fill="#111827"),
         f'<rect x="12" y="36" width="{width - 24}" height="{height - 48}" fill="#f9fafb" stroke="#e5e7eb"/>',
@@ -93,11 +93,14 @@ def line_chart(
     title: str,
     series: Sequence[Series],
     fmt: Fmt,
-    width: int = 680,
+    width: int = 660,
     height: int = 280,
     y_max: float | None = None,
+    tick_unit: float = 1.0,
 ) -> str:
-    """Lines over days, one per series, with dots, gridlines, date and value ticks and a legend."""
+    """Lines over days, one per series, with dots, gridlines, date and value ticks and a legend.
+
+    `tick_unit` makes the value ticks round in that unit (e.g. 60 for minutes on a seconds axis)."""
     points = [(d, v) for s in series for d, v in s.points if v is not None]
     if not points:
         return empty_chart(title, width=width)
@@ -106,7 +109,8 @@ def line_chart(
     x1 = max(d for d, _ in points).toordinal()
     if x1 == x0:
         x0, x1 = x0 - 1, x1 + 1
-    ticks = nice_ticks(0.0, y_max if y_max is not None else max(v for _, v in points) or 1.0)
+    top_value = y_max if y_max is not None else max(v for _, v in points) or 1.0
+    ticks = [t * tick_unit for t in nice_ticks(0.0, top_value / tick_unit)]
     y_top = ticks[-1]
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -155,11 +159,11 @@ class Bar:
     note: str = ""
 
 
-def bar_chart(title: str, bars: Sequence[Bar], fmt: Fmt, width: int = 680, x_max: float | None = None) -> str:
+def bar_chart(title: str, bars: Sequence[Bar], fmt: Fmt, width: int = 660, x_max: float | None = None) -> str:
     """Horizontal bars, largest scale = `x_max` (default: the largest value), labelled on the left."""
     if not bars:
         return empty_chart(title, width=width)
-    label_w, right, top, row_h = 230, 150, 40, 26
+    label_w, right, top, row_h = 200, 220, 40, 26
     height = top + row_h * len(bars) + 12
     top_value = x_max if x_max is not None else max(b.value for b in bars) or 1.0
     plot_w = width - label_w - right
@@ -167,7 +171,7 @@ def bar_chart(title: str, bars: Sequence[Bar], fmt: Fmt, width: int = 680, x_max
     for i, b in enumerate(bars):
         y = top + i * row_h
         w = max(0.0, min(b.value / top_value, 1.0)) * plot_w if top_value else 0.0
-        label = b.label if len(b.label) <= 34 else b.label[:33] + "…"
+        label = b.label if len(b.label) <= 30 else b.label[:29] + "…"
         body.append(_text(label_w - 8, y + 15, label, anchor="end", size=11))
         body.append(f'<rect x="{label_w}" y="{y + 3}" width="{plot_w}" height="{row_h - 8}" fill="#f3f4f6"/>')
         body.append(
@@ -180,12 +184,12 @@ def bar_chart(title: str, bars: Sequence[Bar], fmt: Fmt, width: int = 680, x_max
 
 
 def stacked_bar_chart(
-    title: str, rows: Sequence[tuple[str, Sequence[float]]], parts: Sequence[str], fmt: Fmt, width: int = 680
+    title: str, rows: Sequence[tuple[str, Sequence[float]]], parts: Sequence[str], fmt: Fmt, width: int = 660
 ) -> str:
     """One horizontal bar per row, split into `parts` (same order as each row's values)."""
     if not rows:
         return empty_chart(title, width=width)
-    label_w, right, top, row_h = 230, 90, 48, 26
+    label_w, right, top, row_h = 200, 90, 48, 26
     height = top + row_h * len(rows) + 12
     top_value = max(sum(v for v in values if v) for _, values in rows) or 1.0
     plot_w = width - label_w - right
@@ -199,7 +203,7 @@ def stacked_bar_chart(
         legend_x += 24 + 7 * len(part)
     for i, (label, values) in enumerate(rows):
         y = top + i * row_h
-        body.append(_text(label_w - 8, y + 15, label if len(label) <= 34 else label[:33] + "…", anchor="end"))
+        body.append(_text(label_w - 8, y + 15, label if len(label) <= 30 else label[:29] + "…", anchor="end"))
         x = float(label_w)
         for j, v in enumerate(values):
             w = (v or 0) / top_value * plot_w

@@ -31,10 +31,16 @@ from .deployments import list_targets, triggered_us, walker
 from .errors import ApiError, NotFoundError
 from .incremental import ci_state, fingerprint, project_state, prune_known_done, prune_recent
 from .organization import project_ids
-from .pagination import BodyCursorPaginator, PageLinkPaginator
+from .pagination import BodyCursorPaginator, collect_style_a
 from .timestamps import to_unix_seconds, to_utc
 
 logger = logging.getLogger(__name__)
+
+
+def _key(name: str | None) -> Any:
+    if name:
+        return lambda raw: raw.get(name)
+    return lambda raw: (raw.get("name"), str(raw.get("triggered_at")))  # promotions
 
 
 def _s(value: Any) -> int:
@@ -68,9 +74,8 @@ class CiPlanner:
 
     # --- listing helpers --------------------------------------------------------------------------------
 
-    def _list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        for page in self.ctx.client.paginate(path, params, PageLinkPaginator()):
-            yield from page
+    def _list(self, path: str, params: dict[str, Any], key: str | None = None) -> list[dict[str, Any]]:
+        return collect_style_a(self.ctx.client, path, params, _key(key))
 
     def _describe_pipeline(self, ppl_id: str, detailed: bool = False) -> dict[str, Any] | None:
         params = {"detailed": "true"} if detailed else None
@@ -111,7 +116,7 @@ class CiPlanner:
         # workflows
         wf_after = st["wf_max"] - self.overlap_s if "wf_max" in st else self.start_s - 1
         params = {"project_id": project_id, "created_after": wf_after, "created_before": self.run_s}
-        for raw in self._list("plumber-workflows", params):
+        for raw in self._list("plumber-workflows", params, "wf_id"):
             row = normalize.workflow(raw)
             created = _s(row.get("created_at"))
             if row["wf_id"] in st["wf_recent"]:
@@ -136,7 +141,7 @@ class CiPlanner:
             done_after = st["ppl_done_max"] - self.overlap_s
             listings.append({"project_id": project_id, "done_after": done_after, "done_before": self.run_s})
         for params in listings:
-            for raw in self._list("pipelines", params):
+            for raw in self._list("pipelines", params, "ppl_id"):
                 row = normalize.pipeline(raw)
                 seen.add(row["ppl_id"])
                 created_max = max(created_max, _s(row.get("created_at")))

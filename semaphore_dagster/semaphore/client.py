@@ -63,6 +63,10 @@ def _json_retry_condition(response: requests.Response | None, exception: BaseExc
         return not _looks_like_html(response.content)
 
 
+class ForeignRedirect(Exception):
+    """A log redirect to another origin: not followed (nothing, not even the jwt, is sent there)."""
+
+
 class _Gate:
     """After a 429, no thread sends until `not_before` (the server's Retry-After, capped)."""
 
@@ -290,6 +294,8 @@ class SemaphoreClient:
             url = urljoin(url, location)
             source = "REDIRECT"
             hops += 1
+            if origin_of(url) != self.origin:
+                raise ForeignRedirect(f"log redirect to another origin refused: {redact_url(url)}")
             response = self._send_log(url)
         return response, source
 

@@ -19,7 +19,7 @@ import requests
 import urllib3
 
 from . import normalize
-from .client import SemaphoreClient, _short_body
+from .client import ForeignRedirect, SemaphoreClient, _short_body
 from .context import RunContext
 from .errors import ApiError
 from .redaction import redact_text
@@ -95,7 +95,10 @@ def fetch_log(
     for attempt in range(attempts):
         if attempt:
             time.sleep(min(client.max_retry_delay, client.backoff_factor * 2 ** (attempt - 1)))
-        response, source = client.open_log(job_id)
+        try:
+            response, source = client.open_log(job_id)
+        except ForeignRedirect as exc:
+            return _log_row(job, "ERROR", "REDIRECT", str(exc)), []
         with response:
             status = response.status_code
             if status == 404:

@@ -10,7 +10,7 @@ from typing import Any
 from . import normalize
 from .context import RunContext
 from .errors import NotFoundError
-from .pagination import HasMorePaginator, PageLinkPaginator
+from .pagination import HasMorePaginator, collect_style_a
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def projects(ctx: RunContext) -> Iterator[list[dict[str, Any]]]:
 
 def schedules(ctx: RunContext) -> Iterator[list[dict[str, Any]]]:
     def one(project_id: str) -> list[dict[str, Any]]:
-        pages = ctx.client.paginate("schedules", {"project_id": project_id}, PageLinkPaginator())
-        return [normalize.schedule(raw) for page in pages for raw in page]
+        rows = collect_style_a(ctx.client, "schedules", {"project_id": project_id}, lambda raw: raw.get("id"))
+        return [normalize.schedule(raw) for raw in rows]
 
     yield from ctx.parallel_map(one, project_ids(ctx))
 

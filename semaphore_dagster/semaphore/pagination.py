@@ -7,6 +7,7 @@ does not advance stops the walk with a warning instead of looping.
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,8 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
 
 from . import settings
-from .client import parse_json
+from .client import SemaphoreClient, parse_json
+from .errors import ApiError
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +47,15 @@ class PageLinkPaginator(_GuardedPaginator):
         super().__init__()
         self.page_size = page_size
         self.page = 1
+        self.total: int | None = None  # the `total` header of the first page (entries in the window)
 
     def init_request(self, request: Request) -> None:
         request.params = {**(request.params or {}), "page": self.page, "page_size": self.page_size}
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        total = response.headers.get("total")
+        if self.total is None and total and total.isdigit():
+            self.total = int(total)
         next_page = next_page_from_link(response.headers.get("link"))
         if next_page is None and "link" not in response.headers:
             total = response.headers.get("total-pages")
@@ -141,3 +147,30 @@ class TimeCursorPaginator(_GuardedPaginator):
 
     def update_request(self, request: Request) -> None:
         request.params = {**(request.params or {}), "cursor_type": "BEFORE", "cursor_value": self.cursor}
+
+
+def collect_style_a(
+    client: SemaphoreClient, path: str, params: dict[str, Any], key: Callable[[dict[str, Any]], Any]
+) -> list[dict[str, Any]]:
+    """All rows of a style-A listing, de-duplicated by `key`, reconciled with the `total` header.
+
+    Offset pages over newest-first data shift when rows arrive while paging (a page repeats rows of the
+    previous one and rows are skipped). The window is frozen with `created_before`, but a repeated page is
+    still detected: fewer distinct rows than `total` -> the listing is read once more, and if it is still
+    short the run stops (nothing partial is loaded, the next run retries)."""
+    rows: dict[Any, dict[str, Any]] = {}
+    total: int | None = None
+    for attempt in range(2):
+        paginator = PageLinkPaginator()
+        rows = {}
+        for page in client.paginate(path, params, paginator):
+            for raw in page:
+                rows.setdefault(key(raw), raw)
+        total = paginator.total
+        if total is None or len(rows) >= total:
+            return list(rows.values())
+        logger.warning("GET %s: %d distinct rows for total %d (attempt %d)", path, len(rows), total, attempt + 1)
+    raise ApiError(
+        f"GET {path} returned {len(rows)} distinct rows but its total header says {total} (pages repeated or "
+        "shifted): stopped so that nothing partial is loaded; the next run retries"
+    )

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster.defs.materialize_all import RunOutcome, materialize_all
 from semaphore_dagster.defs.settings import DagsterSettings
-from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster.emulator import EmulatorServer, World
 from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
 

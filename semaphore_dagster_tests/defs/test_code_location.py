@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster.defs.ingestion.tables import TABLES, table_key
 from semaphore_dagster.defs.settings import DagsterSettings
-from semaphore_dagster.definitions import build_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {"ci_activity", "fleet", "deployments", "organization"}
@@ -24,7 +24,9 @@ def _semaphore_nodes(defs: dg.Definitions) -> dict[dg.AssetKey, object]:
 def test_every_table_is_an_asset_with_group_deps_kinds_and_table_name(code_location: dg.Definitions) -> None:
     nodes = _semaphore_nodes(code_location)
     assert set(nodes) == {table_key(t) for t in TABLES}
-    specs = {s.key: s for a in code_location.assets or [] if isinstance(a, dg.AssetsDefinition) for s in a.specs}
+    specs = {
+        s.key: s for a in code_location.assets or [] if isinstance(a, dg.AssetsDefinition) for s in a.specs
+    }
     for table, info in TABLES.items():
         node = nodes[table_key(table)]
         assert node.group_name == info.group in GROUPS
@@ -54,8 +56,13 @@ def test_checks_schedules_and_sensor_are_defined(code_location: dg.Definitions) 
     assert ("jobs", "ppl_id_references_pipelines") in checks
     assert ("deployments", "no_deployment_parameter_values") in checks
     assert ("job_logs", "logs_complete_per_partition") in checks
-    blocking = {(k.asset_key.path[-1], k.name) for k in graph.asset_check_keys if graph.get_check_spec(k).blocking}
-    assert ("jobs", "ppl_id_references_pipelines") in blocking and ("agent_types", "no_registration_tokens") in blocking
+    blocking = {
+        (k.asset_key.path[-1], k.name) for k in graph.asset_check_keys if graph.get_check_spec(k).blocking
+    }
+    assert ("jobs", "ppl_id_references_pipelines") in blocking and (
+        "agent_types",
+        "no_registration_tokens",
+    ) in blocking
     assert ("pipelines", "timestamps_in_order") not in blocking
     schedules = {s.name: s for s in code_location.schedules or []}
     assert set(schedules) == {
@@ -66,12 +73,18 @@ def test_checks_schedules_and_sensor_are_defined(code_location: dg.Definitions) 
     assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
     sensors = {s.name for s in code_location.sensors or []}
     assert "semaphore_new_pipelines" in sensors
-    on = build_definitions(DagsterSettings(logs_start_date=DagsterSettings.from_env().logs_start_date, automation_on=True))
+    on = build_definitions(
+        DagsterSettings(logs_start_date=DagsterSettings.from_env().logs_start_date, automation_on=True)
+    )
     assert all(s.default_status == dg.DefaultScheduleStatus.RUNNING for s in on.schedules or [])
 
 
 def test_definitions_validate_with_no_token_or_url(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))
+    }
     env["SOURCES__SEMAPHORE__BASE_URL"] = ""  # placeholder env: explicitly nothing configured
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "semaphore_dagster.definitions"],
@@ -84,12 +97,16 @@ def test_definitions_validate_with_no_token_or_url(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
-def test_a_run_without_configuration_fails_with_one_clear_line(code_location: dg.Definitions, tmp_path: Path) -> None:
+def test_a_run_without_configuration_fails_with_one_clear_line(
+    code_location: dg.Definitions, tmp_path: Path
+) -> None:
     os.environ.pop("SOURCES__SEMAPHORE__BASE_URL", None)
     job = dg.define_asset_job("only_projects", selection=[table_key("projects")])
     defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("only_projects").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("only_projects").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.message

@@ -46,14 +46,19 @@ def test_new_finished_jobs_ask_ci_first_then_their_days() -> None:
 
 def test_cap_keeps_the_rest_for_later_ticks_and_ignores_days_outside_partitions() -> None:
     state = WatchState(
-        watermark=100, pending_days=["2026-10-27", "2026-10-28", "2026-10-29"], pending_ids=["x"], last_tick=1.0
+        watermark=100,
+        pending_days=["2026-10-27", "2026-10-28", "2026-10-29"],
+        pending_ids=["x"],
+        last_tick=1.0,
     )
     seen = Observation(finished=[finished("old", 300, 1)], vanished=[], started=[], active=[])
     decided = plan(state, seen, NOW, ci_in_flight=False, max_runs=3, first_day=date(2026, 10, 20))
     assert decided.ci_run_key is not None
     assert decided.log_days == []  # CI first; "2026-10-01" is before the first partition
     assert "2026-10-01" not in decided.state.pending_days
-    later = plan(decided.state, Observation([], [], [], []), NOW, ci_in_flight=False, max_runs=2, first_day=FIRST_DAY)
+    later = plan(
+        decided.state, Observation([], [], [], []), NOW, ci_in_flight=False, max_runs=2, first_day=FIRST_DAY
+    )
     assert [d for d, _ in later.log_days] == ["2026-10-29", "2026-10-28"]
     assert later.state.pending_days == ["2026-10-27"]
 
@@ -75,5 +80,7 @@ def test_a_ci_run_in_flight_keeps_the_wish_in_the_cursor() -> None:
     assert decided.ci_run_key is None and decided.state.ci_pending
     restored = WatchState.load(decided.state.dump())
     assert restored == decided.state
-    later = plan(restored, Observation([], [], [], ["r9"]), NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    later = plan(
+        restored, Observation([], [], [], ["r9"]), NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY
+    )
     assert later.ci_run_key is not None and not later.state.ci_pending

@@ -503,21 +503,29 @@ def test_self_hosted_log_redirect_and_loghub2(world: World, facts: dict) -> None
         followed = get(srv.base_url, target, token=None)  # loghub2 authenticates by jwt, not the header
         assert followed.status == 200 and followed.header("Content-Type") == "application/json"
         body = followed.json()
-        assert body["next"] is None
+        assert body["next"] is None and followed.body.endswith(b'],"next": null}')
         with world.lock:
             assert body["events"] == list(world.job_log(job.job_id).event_dicts())
         raw = get(srv.base_url, target + "&raw=true", token=None)
-        assert raw.status == 200 and raw.header("Content-Type") == "text/plain"
+        assert raw.status == 200 and raw.header("Content-Type") == "text/plain; charset=utf-8"
         assert b'"event"' not in raw.body and raw.body
+        refused = get(srv.base_url, target, token=None, headers={"x-semaphore-user-id": "u"})
+        assert (refused.status, refused.body) == (404, b"Not Found")
         bad = get(srv.base_url, f"/api/v1/logs/{job.job_id}?jwt=forged", token=None)
-        assert bad.status == 401
+        assert (bad.status, bad.body) == (401, b"Unauthorized\n")
+        jwt = target.split("jwt=")[1]
+        by_header = get(srv.base_url, f"/api/v1/logs/{job.job_id}", token=jwt, scheme="Bearer")
+        assert by_header.status == 200 and by_header.json() == body
+        # A finished log's `token` never advances loghub2's index: any token > 0 gives no events.
+        assert get(srv.base_url, target + "&token=3", token=None).json() == {"events": [], "next": None}
+        assert get(srv.base_url, target + "&token=x", token=None).body == b"bad token\n"
         other = get(
             srv.base_url,
             f"/api/v1/logs/00000000-0000-4000-8000-000000000000?{target.split('?')[1]}",
             token=None,
         )
         assert other.status == 401  # the jwt is for another job
-        assert srv.request_counts["logs.v1"] == 4 and srv.request_counts["logs.get"] == 1
+        assert srv.request_counts["logs.v1"] == 8 and srv.request_counts["logs.get"] == 1
 
 
 def test_running_job_log_pages_with_next_and_token(world: World) -> None:
@@ -799,3 +807,12 @@ def test_path_parameters_are_url_decoded(url: str, facts: dict) -> None:
     name = facts["project"].name
     encoded = "".join(f"%{b:02X}" for b in name.encode())
     assert get(url, f"{V}/projects/{encoded}").json()["metadata"]["name"] == name
+
+
+def test_log_redirect_base_as_semaphore_builds_it(world: World, facts: dict) -> None:
+    job = facts["finished_job"]
+    with EmulatorServer(
+        world, token=TEST_TOKEN, log_mode="self_hosted", log_redirect_base="https://acme.semaphoreci.com"
+    ) as srv:
+        location = get(srv.base_url, f"{V}/logs/{job.job_id}").header("Location")
+        assert location.startswith(f"https://acme.semaphoreci.com/api/v1/logs/{job.job_id}?jwt=")

@@ -152,3 +152,16 @@ def test_emulator_factory_fixture(emulator_factory) -> None:
     assert get(hosted.base_url, f"{V}/projects").status == 502
     assert get(hosted.base_url, f"{V}/projects").status == 200
     assert get(cloud.base_url, f"{V}/projects").status == 200
+
+
+def test_other_methods_get_plumbers_404_and_keep_the_connection_usable() -> None:
+    with EmulatorServer(make_world("tiny"), token=TEST_TOKEN) as server:
+        conn = _connect(server.base_url)
+        conn.request(
+            "POST", f"{V}/pipelines", body=b'{"x": 1}', headers={**AUTH, "Content-Type": "application/json"}
+        )
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (404, b"oops")
+        conn.request("GET", f"{V}/self_hosted_agent_types", headers=AUTH)
+        assert conn.getresponse().status == 200
+        conn.close()

@@ -22,11 +22,11 @@ def world_db(world: World, path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_world() -> World:
     return make_world("small")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_db(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return world_db(small_world, tmp_path_factory.mktemp("small") / "semaphore.duckdb")

@@ -35,8 +35,7 @@ def test_definitions_shape() -> None:
         expected |= {dg.AssetKey(["semaphore_insights", n]) for n in insight.needs}
         assert set(node.parent_keys) == expected
         assert insight.definition.splitlines()[0] in (node.description or "")
-    pools = {a.get_pool_for_step() if hasattr(a, "get_pool_for_step") else a.op.pool for a in assets}
-    assert pools == {"duckdb"}
+    assert {a.op.pool for a in assets} == {"duckdb"}
 
 
 def test_materialize_all_insights_and_run_checks(loaded_db: Path) -> None:

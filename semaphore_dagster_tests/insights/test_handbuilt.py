@@ -330,8 +330,9 @@ def test_job_queue_wait_by_machine_and_agent_type() -> None:
 
 
 def test_agent_utilization_from_snapshots() -> None:
-    """Agent a1 (s1-aws) connected at 00:00, seen in a snapshot at 12:00: 12 h observed. It ran a 3 h job
-    (25 %); another 1 h job ran on an agent gone before the snapshot (counted in job_s only)."""
+    """Agent a1 (s1-aws) connected at 00:00 and listed in a snapshot at 12:00. It ran a 3 h job; another
+    1 h job ran on an agent gone before the snapshot. The day had at least 2 agents (2 ran jobs, 1 in the
+    snapshot): 4 h of jobs over 2 x 24 h. Observed: a1's 12 h window, 3 h busy."""
     agents = [
         {
             "name": "a1",
@@ -349,11 +350,54 @@ def test_agent_utilization_from_snapshots() -> None:
         {"agents": agents, "jobs": jobs, "agent_types": [{"name": "s1-aws"}]}, names=["agent_utilization"]
     )["agent_utilization"]
     day = one(rows, agent_type="s1-aws")
+    assert (day["snapshot_agents"], day["job_agents"], day["agents"]) == (1, 2, 2)
+    assert day["capacity_s"] == 2 * 86400 and day["job_s"] == 4 * 3600 and day["jobs"] == 2
+    assert day["utilization"] == pytest.approx(4 / 48)
     assert day["agents_observed"] == 1
     assert day["available_s"] == 12 * 3600 and day["busy_s"] == 3 * 3600
-    assert day["utilization"] == 0.25
-    assert day["job_s"] == 4 * 3600 and day["jobs"] == 2
+    assert day["observed_utilization"] == 0.25
     assert day["running_share_at_snapshots"] == 1.0
+
+
+def test_agent_count_comes_from_the_latest_snapshot_before_the_day_ends() -> None:
+    """Snapshots: 3 agents on day 0 at 12:00, 1 agent on day 2. Day 1 uses day 0's snapshot (3); a day
+    before any snapshot uses the first one."""
+    agents = [
+        {
+            "name": f"a{i}",
+            "type": "s1-x",
+            "connected_at": at(-60),
+            "state": "WAITING_FOR_JOB",
+            "snapshot_at": at(720),
+        }
+        for i in range(3)
+    ]
+    agents.append(
+        {
+            "name": "a0",
+            "type": "s1-x",
+            "connected_at": at(-60),
+            "state": "RUNNING_JOB",
+            "snapshot_at": at(2 * 1440 + 60),
+        }
+    )
+    jobs = [
+        job(
+            f"j{d}",
+            "p",
+            created=d * 1440 + 60,
+            start=d * 1440 + 60,
+            finish=d * 1440 + 120,
+            machine_type="s1-x",
+            agent_name="a0",
+        )
+        for d in (-1, 1, 2)
+    ]
+    rows = build({"agents": agents, "jobs": jobs}, names=["agent_utilization"])["agent_utilization"]
+    by_day = {(r["day"] - at(0).date()).days: r for r in rows}
+    assert {d: r["snapshot_agents"] for d, r in by_day.items()} == {-1: 3, 0: 3, 1: 3, 2: 1}
+    assert by_day[1]["utilization"] == pytest.approx(3600 / (3 * 86400))
+    assert by_day[2]["running_share_at_snapshots"] == 1.0 and by_day[0]["running_share_at_snapshots"] == 0.0
 
 
 def test_failing_commands_from_log_events() -> None:

@@ -105,9 +105,9 @@ def observe(api: JobLister, state: WatchState | None) -> Observation:
                 break
             if job.created == watermark and job.job_id in (state.at_watermark if state else []):
                 continue
+        if state is None and finished and job.created != finished[0].created:
+            break  # first tick: only the newest second, to set the watermark
         finished.append(job)
-        if state is None:
-            break  # first tick: only the newest job, to set the watermark
     previous = set(state.active) if state else set()
     now_active = set(active)
     return Observation(

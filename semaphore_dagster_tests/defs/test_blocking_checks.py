@@ -1,0 +1,112 @@
+"""Blocking checks fail on data broken on purpose and stop the assets downstream of their table."""
+
+from collections.abc import Callable
+
+import dagster as dg
+import duckdb
+import pytest
+
+from semaphore_dagster.defs.ingestion.tables import table_key
+from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, SLOWLY_CHANGING_JOB
+
+
+def _load(code_location: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    for job in (SLOWLY_CHANGING_JOB, CI_ACTIVITY_JOB):
+        assert code_location.resolve_job_def(job).execute_in_process(instance=instance).success
+
+
+def _break(path, *statements: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def _run_check_then_downstream(
+    code_location: dg.Definitions,
+    instance: dg.DagsterInstance,
+    table: str,
+    check_name: str,
+    downstream: str | None,
+) -> dg.ExecuteInProcessResult:
+    selection = dg.AssetSelection.checks(dg.AssetCheckKey(table_key(table), check_name))
+    if downstream:
+        selection = selection | dg.AssetSelection.assets(table_key(downstream))
+    job = dg.define_asset_job(f"broken_{table}_{check_name}", selection=selection)
+    defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+    return defs.resolve_job_def(job.name).execute_in_process(instance=instance, raise_on_error=False)
+
+
+CASES: dict[str, tuple[str, str, str, Callable[[], tuple[str, ...]]]] = {
+    "duplicate key": (
+        "projects",
+        "primary_key_unique_not_null",
+        "schedules",
+        lambda: ("INSERT INTO semaphore.projects SELECT * FROM semaphore.projects LIMIT 1",),
+    ),
+    "leaked secret": (
+        "agent_types",
+        "no_registration_tokens",
+        "agents",
+        lambda: (
+            "ALTER TABLE semaphore.agent_types ADD COLUMN registration_token VARCHAR",
+            "UPDATE semaphore.agent_types SET registration_token = 'leaked'",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_blocking_check_fails_and_stops_downstream(
+    case: str, code_location: dg.Definitions, pointed_at
+) -> None:
+    table, check_name, downstream, statements = CASES[case]
+    with dg.instance_for_test() as instance:
+        _load(code_location, instance)
+        _break(pointed_at, *statements())
+        result = _run_check_then_downstream(code_location, instance, table, check_name, downstream)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations[check_name].passed is False
+    assert evaluations[check_name].metadata["offending"].value >= 1
+    assert table_key(downstream) in code_location.resolve_asset_graph().get(table_key(table)).child_keys
+    assert not result.success
+    assert table_key(downstream) not in {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, pointed_at) -> None:
+    with dg.instance_for_test() as instance:
+        _load(code_location, instance)
+        _break(
+            pointed_at,
+            "UPDATE semaphore.jobs SET ppl_id = 'no-such-pipeline' WHERE job_id IN "
+            "(SELECT job_id FROM semaphore.jobs LIMIT 1)",
+        )
+        selection = dg.AssetSelection.checks(
+            dg.AssetCheckKey(table_key("jobs"), "ppl_id_references_pipelines")
+        ) | dg.AssetSelection.assets(table_key("job_logs"), table_key("job_log_events"))
+        job = dg.define_asset_job("orphans_then_logs", selection=selection)
+        defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+        result = defs.resolve_job_def(job.name).execute_in_process(
+            instance=instance, raise_on_error=False, partition_key="2026-10-31"
+        )
+    evaluation = next(iter(result.get_asset_check_evaluations()))
+    assert not evaluation.passed and evaluation.metadata["offending_sample"].value == ["no-such-pipeline"]
+    assert not result.success
+    assert not result.get_asset_materialization_events()  # job_logs and job_log_events never ran
+
+
+def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitions, pointed_at) -> None:
+    with dg.instance_for_test() as instance:
+        _load(code_location, instance)
+        _break(
+            pointed_at,
+            """UPDATE semaphore.deployments SET env_vars = '[{"name": "DB_PASSWORD", "value": "hunter2"}]'
+               WHERE id IN (SELECT id FROM semaphore.deployments LIMIT 1)""",
+        )
+        result = _run_check_then_downstream(
+            code_location, instance, "deployments", "no_deployment_parameter_values", None
+        )
+    evaluation = next(e for e in result.get_asset_check_evaluations())
+    assert not evaluation.passed and evaluation.metadata["offending"].value == 1
