@@ -5,8 +5,10 @@ well under a minute (it checks that the harness works, not the numbers).
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 SEED = 7
+BENCH_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # the worlds' clock (fixed: same seed, same world)
 TOKEN = "bench-token-3f9d1c"  # the emulator's token; never printed
 MB = 1024 * 1024
 

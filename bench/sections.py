@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.config import MB, SEED, TARGETS, TOKEN, BenchPlan, incremental_budget
+from bench.config import BENCH_NOW, MB, SEED, TARGETS, TOKEN, BenchPlan, incremental_budget
 from bench.floor import UNCAPPED_PAGE_SIZE, floor_wall_s, request_floor
 from bench.harness import WorkDir, WorkerRun, run_worker
 from semaphore_dagster.emulator import EmulatorServer, World, WorldConfig
@@ -23,12 +23,13 @@ PER_ENTITY_ENDPOINTS = ("pipelines.describe", "jobs.describe", "logs.get", "logs
 
 
 def bench_now() -> datetime:
-    """The world's clock: two hours before the wall clock, to the minute.
+    """The world's clock: a fixed instant, so the same seed gives the same world on every run.
 
-    Close to real time so the source's defaults (start date, lookback) see the world as a user's would, and
-    in the past so one simulated hour of live mode still ends before the loader's own `now`.
+    Our source is told this is `now` (its `now` argument), so its windows (start date, lookback,
+    `created_before`) see the world as they would at that moment; after the simulated hour, the world's
+    clock and the source's `now` move together.
     """
-    return (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    return BENCH_NOW
 
 
 def our_concurrency_cap() -> int:
@@ -56,9 +57,9 @@ class Bench:
             yield server
 
     def source_args(self, world: World) -> dict[str, Any]:
-        """Our source's arguments besides URL and token: a start date that covers the whole world."""
+        """Our source's arguments besides URL and token: the world's clock, a start date before it all."""
         start = world.now() - timedelta(days=world.config.days + 1)
-        return {"start_date": start.date().isoformat()}
+        return {"start_date": start.date().isoformat(), "now": world.now().isoformat()}
 
     def run(
         self,
@@ -226,12 +227,11 @@ def section_incremental(bench: Bench) -> None:
     if workdir is None:  # no full load at this latency: make one (not measured here)
         with bench.serve(bench.world, latency) as server:
             _, workdir = bench.run("ours", {"source_args": bench.source_args(bench.world)}, server)
-    args = {"source_args": bench.source_args(bench.world)}
     with bench.serve(bench.world, latency) as server:
-        nothing_new, _ = bench.run("ours", args, server, workdir)
+        nothing_new, _ = bench.run("ours", {"source_args": bench.source_args(bench.world)}, server, workdir)
     bench.world.advance(timedelta(hours=bench.plan.live_step_hours))
     with bench.serve(bench.world, latency) as server:
-        after_hour, _ = bench.run("ours", args, server, workdir)
+        after_hour, _ = bench.run("ours", {"source_args": bench.source_args(bench.world)}, server, workdir)
     projects = len(bench.tables["projects"])
     targets = len(bench.tables.get("deployment_targets", []))
     budget = incremental_budget(projects, targets)

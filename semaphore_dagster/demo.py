@@ -2,7 +2,7 @@
 
 Without `--ui`: start the emulator (small world, free loopback port, in this process), point the source at
 it (environment of this process only), materialize every asset, a range of job-log partitions (one
-single-run backfill) and every check through Dagster into `./semaphore.duckdb`, print a summary, write the
+single-run backfill) and every check through Dagster into `./semaphore_ci.duckdb`, print a summary, write the
 insights report when that room provides it, exit 0 (1 when a run or a check failed).
 
 With `--ui`: the same first load, then the emulator keeps producing pipelines (live mode) and `dagster dev`
@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+DEFAULT_DUCKDB_PATH = "semaphore_ci.duckdb"  # = semaphore_dagster.defs.settings.DEFAULT_DUCKDB_PATH
 DEMO_MARKER_SCHEMA = "semaphore_demo"
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
@@ -38,7 +39,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
     parser.add_argument(
-        "--duckdb", default="semaphore.duckdb", help="DuckDB file to write (default ./semaphore.duckdb)"
+        "--duckdb",
+        default=DEFAULT_DUCKDB_PATH,
+        help=f"DuckDB file to write (default ./{DEFAULT_DUCKDB_PATH})",
     )
     parser.add_argument(
         "--report", default="semaphore_report.html", help="insights report path (when available)"

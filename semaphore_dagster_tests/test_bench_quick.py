@@ -27,7 +27,7 @@ def _positive(value: object) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_bench_quick_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
@@ -37,7 +37,7 @@ def test_bench_quick_writes_every_figure(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=230,
+        timeout=590,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     figures = json.loads(out.read_text())

@@ -33,6 +33,7 @@ class Reader:
         self._con = con
         self.dataset = dataset
         self._tables: set[str] | None = None
+        self._catalog: str | None = None
 
     def tables(self) -> set[str]:
         if self._tables is None:
@@ -54,8 +55,12 @@ class Reader:
         return [r[0] for r in rows]
 
     def q(self, table: str) -> str:
-        """The qualified, quoted name of a table of the dataset."""
-        return f'"{self.dataset}"."{table}"'
+        """The fully qualified, quoted name of a table of the dataset (with the catalog: a file named
+        like the dataset is also a catalog of that name)."""
+        if self._catalog is None:
+            self._catalog = str(self.scalar("SELECT current_database()") or "")
+        prefix = f'"{self._catalog}".' if self._catalog else ""
+        return f'{prefix}"{self.dataset}"."{table}"'
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         if self._con is None:

@@ -14,7 +14,9 @@ from pathlib import Path
 import dlt
 
 DATASET_NAME = "semaphore"
-DEFAULT_DUCKDB_PATH = "semaphore.duckdb"
+# Not `semaphore.duckdb`: DuckDB names the file's catalog after its stem, and a catalog named like the
+# dataset makes every `semaphore.<table>` ambiguous (dlt's own DDL fails with duckdb 2).
+DEFAULT_DUCKDB_PATH = "semaphore_ci.duckdb"
 
 # One dlt pipeline name per asset group: dlt keeps one cursor per resource per pipeline, and two runs of the
 # same pipeline name at once race on its working directory (stack-notes). All write the same dataset.
@@ -64,12 +66,24 @@ def semaphore_connection() -> SemaphoreConnection:
 
 def duckdb_path() -> Path:
     """The DuckDB file every asset writes: DESTINATION__DUCKDB__CREDENTIALS or [destination.duckdb]
-    credentials, else `semaphore.duckdb` in the current directory. Resolved now (not at import)."""
+    credentials, else `semaphore_ci.duckdb` in the current directory. Resolved now (not at import)."""
     value = dlt.config.get("destination.duckdb.credentials")
     text = str(value) if value else DEFAULT_DUCKDB_PATH
     if text.startswith("duckdb:///"):
         text = text.removeprefix("duckdb:///")
-    return Path(text).expanduser().absolute()
+    path = Path(text).expanduser().absolute()
+    check_duckdb_name(path)
+    return path
+
+
+def check_duckdb_name(path: Path) -> None:
+    """A file named like the dataset cannot hold it: fail early with what to change."""
+    if path.stem == DATASET_NAME:
+        raise NotConfiguredError(
+            f"the DuckDB file {path.name} would be a catalog named {DATASET_NAME!r}, like the dataset, which "
+            f"DuckDB cannot resolve: name it e.g. {DEFAULT_DUCKDB_PATH} (DESTINATION__DUCKDB__CREDENTIALS or "
+            "[destination.duckdb] credentials in .dlt/config.toml)"
+        )
 
 
 def _env_flag(name: str, default: bool) -> bool:

@@ -95,6 +95,15 @@ def _agents(world: World, planner: Planner, now: datetime) -> None:
         world.agents.append(
             new_agent(planner, world.agent_types[i % len(world.agent_types)].name, now, fresh=False)
         )
+    # at least one idle, one busy and one disabled agent, whatever the draw
+    for agent, state, disabled in zip(
+        world.agents,
+        ("WAITING_FOR_JOB", "RUNNING_JOB", "WAITING_FOR_JOB"),
+        (False, False, True),
+        strict=False,
+    ):
+        agent.state = state
+        agent.disabled_at = agent.connected_at + (now - agent.connected_at) / 2 if disabled else None
 
 
 def new_agent(planner: Planner, type_name: str, now: datetime, *, fresh: bool) -> Agent:

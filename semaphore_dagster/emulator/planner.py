@@ -673,6 +673,8 @@ class Planner:
                 end = cut + self.secs(*grace)
                 if job.start_time >= cut:  # never started: its log is a 404
                     job.start_time = None
+                    if job.enqueue_time is not None and job.enqueue_time >= cut:
+                        job.enqueue_time = None  # still PENDING when stopped
                     job.never_started_message = NEVER_STARTED
                     job.log = None
                     job.agent_name, job.agent_ip, job.agent_ports = "", "", []

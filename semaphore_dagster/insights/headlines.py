@@ -26,7 +26,8 @@ HEADLINE_SQL: dict[str, str] = {
                round(sum(pipelines) / count(DISTINCT day), 1) AS per_active_day
         FROM {S}.pipeline_frequency GROUP BY ALL ORDER BY pipelines DESC LIMIT {MAX_ROWS}""",
     "mttr": f"""
-        SELECT scope, coalesce(pipeline_file, target_name) AS what, branch_name, runs, recoveries,
+        SELECT left(project_id, 8) AS project, scope, coalesce(pipeline_file, target_name) AS what, branch_name,
+               runs, recoveries,
                round(mttr_s / 60, 1) AS mttr_min, failing_since, last_success_at
         FROM {S}.mttr ORDER BY scope DESC, runs DESC LIMIT {MAX_ROWS}""",
     "pipeline_stages": f"""
@@ -60,9 +61,9 @@ HEADLINE_SQL: dict[str, str] = {
                round(median(time_to_restore_median_s) / 3600, 2) AS time_to_restore_h
         FROM {S}.dora_summary GROUP BY target_name ORDER BY deployments DESC LIMIT {MAX_ROWS}""",
     "agent_utilization": f"""
-        SELECT agent_type, round(sum(available_s) / 3600, 1) AS available_h, round(sum(busy_s) / 3600, 1) AS busy_h,
-               round(sum(busy_s) / nullif(sum(available_s), 0), 3) AS utilization,
-               round(sum(job_s) / 3600, 1) AS job_h, sum(jobs) AS jobs
+        SELECT agent_type, round(sum(job_s) / 3600, 1) AS job_h, sum(jobs) AS jobs, max(agents) AS max_agents,
+               round(sum(job_s) / nullif(sum(capacity_s), 0), 3) AS utilization,
+               round(sum(busy_s) / nullif(sum(available_s), 0), 3) AS observed_utilization
         FROM {S}.agent_utilization GROUP BY agent_type ORDER BY job_h DESC LIMIT {MAX_ROWS}""",
     "failing_commands": f"""
         SELECT directive, sum(failures) AS failures, sum(jobs) AS jobs, max(last_failed_at) AS last_failed_at

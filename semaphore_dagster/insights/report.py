@@ -28,7 +28,9 @@ from semaphore_dagster.insights.svg import (
 )
 
 DEFAULT_OUT = "semaphore_report.html"
+DEFAULT_DUCKDB = "semaphore_ci.duckdb"  # the loader's default (semaphore_dagster.defs.settings)
 SOURCE_ALIAS = "loaded"
+SCRATCH = "report_scratch"
 MAX_PROJECT_CHARTS = 6
 
 CSS = """
@@ -361,6 +363,44 @@ def render_report(con: duckdb.DuckDBPyConnection, source: str, config: InsightsC
     )
 
 
+def _open_read_only(source: Path) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An in-memory database with the file ATTACHed read-only: (connection, the file's catalog name).
+
+    When this process already has the file open (e.g. the demo, right after its Dagster run), DuckDB
+    refuses a second attachment: share the open instance instead, and build the insights in an attached
+    in-memory scratch catalog, so the file is still never written."""
+    con = duckdb.connect()
+    try:
+        literal = str(source.absolute()).replace("'", "''")
+        con.execute(f"ATTACH '{literal}' AS {SOURCE_ALIAS} (READ_ONLY)")
+        return con, SOURCE_ALIAS
+    except duckdb.Error as exc:
+        con.close()
+        text = str(exc)
+        if "lock" in text.lower():
+            raise RuntimeError(
+                f"{source} is locked by another process (a load is writing it): retry when it has finished"
+            ) from None
+        if "already attached" not in text:
+            raise
+    try:
+        con = duckdb.connect(str(source))
+    except duckdb.ConnectionException:  # the open instance is read-only: join it with the same config
+        con = duckdb.connect(str(source), read_only=True)
+    catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+    con.execute(f"USE {SCRATCH}")
+    return con, catalog
+
+
+def _close(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Close; in a shared instance, first drop the scratch catalog (it would outlive this connection)."""
+    if catalog != SOURCE_ALIAS:
+        con.execute(f'USE "{catalog}"')
+        con.execute(f"DETACH DATABASE IF EXISTS {SCRATCH}")
+    con.close()
+
+
 def write_report(duckdb_path: str | Path, out_path: str | Path, config: InsightsConfig | None = None) -> Path:
     """Write the HTML report for the DuckDB file (opened read-only) to `out_path`; returns its path."""
     config = config or InsightsConfig.from_env()
@@ -369,21 +409,12 @@ def write_report(duckdb_path: str | Path, out_path: str | Path, config: Insights
         raise FileNotFoundError(
             f"DuckDB file {source} does not exist: load the data first (semaphore-dagster load)"
         )
-    con = duckdb.connect()
+    con, catalog = _open_read_only(source)
     try:
-        try:
-            literal = str(source.absolute()).replace("'", "''")
-            con.execute(f"ATTACH '{literal}' AS {SOURCE_ALIAS} (READ_ONLY)")
-        except duckdb.Error as exc:
-            if "lock" in str(exc).lower():
-                raise RuntimeError(
-                    f"{source} is locked by another process (a load is writing it): retry when it has finished"
-                ) from None
-            raise
-        build_insights(con, config, source_catalog=SOURCE_ALIAS)
+        build_insights(con, config, source_catalog=catalog)
         html = render_report(con, str(source), config)
     finally:
-        con.close()
+        _close(con, catalog)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
@@ -392,17 +423,17 @@ def write_report(duckdb_path: str | Path, out_path: str | Path, config: Insights
 
 def default_duckdb_path() -> str:
     """The loader's DuckDB path, resolved as dlt does: DESTINATION__DUCKDB__CREDENTIALS, else
-    `[destination.duckdb] credentials` in .dlt/config.toml, else semaphore.duckdb (in the current directory)."""
+    `[destination.duckdb] credentials` in .dlt/config.toml, else semaphore_ci.duckdb (in the current directory)."""
     import dlt  # only here: `report --duckdb PATH` never pays for importing dlt
 
     value = dlt.config.get("destination.duckdb.credentials")
-    return str(value or "semaphore.duckdb").removeprefix("duckdb:///")
+    return str(value or DEFAULT_DUCKDB).removeprefix("duckdb:///")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.description = "Write the self-contained HTML CI-insights report from the DuckDB file."
     parser.add_argument(
-        "--duckdb", default=None, help="the DuckDB file (default: the loader's, semaphore.duckdb)"
+        "--duckdb", default=None, help=f"the DuckDB file (default: the loader's, else {DEFAULT_DUCKDB})"
     )
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"the HTML file to write (default: {DEFAULT_OUT})")
     parser.add_argument("--ci-branch", default=None, help="CI branch (default: the project's main/master)")

@@ -175,7 +175,9 @@ def prepare_sources_with(
     query: Callable[[str], list[tuple]], config: InsightsConfig, catalog: str | None = None
 ) -> dict[str, bool]:
     """`prepare_sources` through any `query(sql) -> rows` callable (e.g. a read-only reader's)."""
-    catalog = catalog or query("SELECT current_database()")[0][0]
+    if catalog is None:
+        found = query("SELECT current_database()")
+        catalog = found[0][0] if found else ""  # no rows: a reader of a file that does not exist yet
     rows = query(
         "SELECT table_name, column_name FROM information_schema.columns "
         f"WHERE table_schema = {sql_literal(config.source_schema)} AND table_catalog = {sql_literal(catalog)}"

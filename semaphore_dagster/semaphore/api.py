@@ -5,6 +5,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
 from . import normalize, settings
 from .pagination import BodyCursorPaginator
 from .source import make_client
@@ -55,30 +57,28 @@ class SemaphoreAPI:
 
 
 def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """FINISHED jobs with `finish_time` in [start, end) that have no `job_logs` row (or only an ERROR one).
-    Missing tables (nothing loaded yet) mean no jobs, or no logs yet."""
-    start_utc, end_utc = to_utc(start), to_utc(end)
-    try:
-        with pipeline.sql_client() as sql:
-            tables = {row[0] for row in sql.execute_sql(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                sql.fully_qualified_dataset_name(escape=False),
-            )}
-            if "jobs" not in tables:
-                return []
-            jobs = sql.make_qualified_table_name("jobs")
-            query = (
-                f"SELECT j.job_id, j.ppl_id, j.finish_time FROM {jobs} j "
-                "WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s"
-            )
-            if "job_logs" in tables:
-                logs = sql.make_qualified_table_name("job_logs")
-                query += (
-                    f" AND NOT EXISTS (SELECT 1 FROM {logs} l WHERE l.job_id = j.job_id AND l.outcome <> 'ERROR')"
-                )
-            rows = sql.execute_sql(query + " ORDER BY j.finish_time, j.job_id", start_utc, end_utc)
-    except Exception as exc:  # no dataset yet
-        if "does not exist" in str(exc).lower() or "catalog" in str(exc).lower():
+    """FINISHED jobs with `finish_time` in [start, end) that have no `job_logs` row (or only an ERROR one),
+    read from the destination with the pipeline's SQL client. A missing dataset or `jobs` table means no
+    jobs; a missing `job_logs` table means no logs yet."""
+    window = (to_utc(start), to_utc(end))
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
             return []
-        raise
+        jobs = sql.make_qualified_table_name("jobs")
+        logs = sql.make_qualified_table_name("job_logs")
+        base = (
+            f"SELECT j.job_id, j.ppl_id, j.finish_time FROM {jobs} j "
+            "WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s"
+        )
+        without_logs = (
+            f" AND NOT EXISTS (SELECT 1 FROM {logs} l WHERE l.job_id = j.job_id AND l.outcome <> 'ERROR')"
+        )
+        order = " ORDER BY j.finish_time, j.job_id"
+        try:
+            rows = sql.execute_sql(base + without_logs + order, *window)
+        except DatabaseUndefinedRelation:
+            try:
+                rows = sql.execute_sql(base + order, *window)
+            except DatabaseUndefinedRelation:
+                return []
     return [{"job_id": r[0], "ppl_id": r[1], "finish_time": to_utc(r[2])} for r in rows or []]

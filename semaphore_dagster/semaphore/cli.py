@@ -20,7 +20,9 @@ from .source import semaphore_source, source_client
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", help="organization URL (default: SOURCES__SEMAPHORE__BASE_URL / config)")
+    parser.add_argument(
+        "--base-url", help="organization URL (default: SOURCES__SEMAPHORE__BASE_URL / config)"
+    )
     parser.add_argument(
         "--token-env",
         metavar="VAR",
@@ -28,7 +30,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--auth-scheme", choices=["Token", "Bearer"], help="Authorization scheme word")
     parser.add_argument("--destination", default="duckdb", help="any dlt destination name (default: duckdb)")
-    parser.add_argument("--duckdb-path", help="DuckDB file (default: DESTINATION__DUCKDB__CREDENTIALS / config)")
+    parser.add_argument(
+        "--duckdb-path", help="DuckDB file (default: DESTINATION__DUCKDB__CREDENTIALS / config)"
+    )
     parser.add_argument("--dataset", default="semaphore", help="dataset (schema) name (default: semaphore)")
     parser.add_argument("--pipeline-name", default="semaphore", help="dlt pipeline name (default: semaphore)")
     parser.add_argument("--pipelines-dir", help="dlt working directory (default: dlt's)")

@@ -336,5 +336,7 @@ def _short_body(response: requests.Response, limit: int = 200) -> str:
 
 def _path_kind(path: str) -> str:
     """`/api/v1alpha/pipelines/<uuid>` -> `pipelines/{id}` (request accounting for the CLI summary)."""
-    parts = [p for p in path.split("/") if p][2:] if path.startswith("/api/") else [p for p in path.split("/")]
+    parts = (
+        [p for p in path.split("/") if p][2:] if path.startswith("/api/") else [p for p in path.split("/")]
+    )
     return "/".join("{id}" if len(p) >= 20 or p.isdigit() else p for p in parts) or "/"

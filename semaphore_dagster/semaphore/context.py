@@ -8,8 +8,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, TypeVar
 
 from .client import SemaphoreClient

@@ -51,7 +51,9 @@ class HistoryWalker:
 
     def __init__(self, ctx: RunContext, target_id: str) -> None:
         self._pages = ctx.client.paginate(
-            f"deployment_targets/{target_id}/history", paginator=TimeCursorPaginator(), data_selector="deployments"
+            f"deployment_targets/{target_id}/history",
+            paginator=TimeCursorPaginator(),
+            data_selector="deployments",
         )
         self._items: list[dict[str, Any]] = []
         self._done = False

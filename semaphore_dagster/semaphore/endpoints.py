@@ -8,7 +8,7 @@ lists land as JSON columns. `enums` are UPPERCASE columns; `empty_is_null` are t
 from dataclasses import dataclass, field
 from typing import Any
 
-T, B, I, TS, J = "text", "bool", "bigint", "timestamp", "json"
+T, B, INT, TS, J = "text", "bool", "bigint", "timestamp", "json"
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ _add(
         "C",
         {
             **_cols("job_id ppl_id block_id name"),
-            "index": I,
+            "index": INT,
             "project_id": T,
             **_cols("create_time update_time start_time finish_time", TS),
             **_cols("state result machine_type os_image agent_name agent_ip"),
@@ -191,9 +191,9 @@ _add(
             "finish_time": TS,
             "outcome": T,
             "message": T,
-            "event_count": I,
-            "bytes": I,
-            "stored_event_count": I,
+            "event_count": INT,
+            "bytes": INT,
+            "stored_event_count": INT,
             "truncated": B,
             "source": T,
             "fetched_at": TS,
@@ -208,12 +208,12 @@ _add(
         "none",
         {
             "job_id": T,
-            "seq": I,
+            "seq": INT,
             "event": T,
             "timestamp": TS,
             "directive": T,
             "output": T,
-            "exit_code": I,
+            "exit_code": INT,
             "started_at": TS,
             "finished_at": TS,
             "result": T,
@@ -232,10 +232,10 @@ _add(
             "create_time": TS,
             "update_time": TS,
             "agent_name_settings__assignment_origin": T,
-            "agent_name_settings__release_after": I,
+            "agent_name_settings__release_after": INT,
             "agent_name_settings__aws__account_id": T,
             "agent_name_settings__aws__role_name_patterns": T,
-            "total_agent_count": I,
+            "total_agent_count": INT,
             "snapshot_at": TS,
         },
         enums=("agent_name_settings__assignment_origin",),
@@ -252,7 +252,7 @@ _add(
             "connected_at": TS,
             "disabled_at": TS,
             **_cols("version os arch hostname ip_address"),
-            "pid": I,
+            "pid": INT,
             "state": T,
             "snapshot_at": TS,
         },

@@ -41,7 +41,9 @@ class _Deadline(Exception):
     pass
 
 
-def _log_row(job: dict[str, Any], outcome: str, source: str | None, message: str | None = None) -> dict[str, Any]:
+def _log_row(
+    job: dict[str, Any], outcome: str, source: str | None, message: str | None = None
+) -> dict[str, Any]:
     return {
         "job_id": job["job_id"],
         "ppl_id": job.get("ppl_id"),
@@ -109,7 +111,9 @@ def fetch_log(
             if status >= 500:  # dlt's send() already retried it with back-off
                 raise ApiError(f"GET logs/{job_id} answered {status} after retries", status=status)
             if status != 200:
-                message = redact_text(f"{source.lower()} log fetch answered {status}: {_short_body(response)}")
+                message = redact_text(
+                    f"{source.lower()} log fetch answered {status}: {_short_body(response)}"
+                )
                 return _log_row(job, "ERROR", source, message), []
             try:
                 events, count, size, truncated = _read_events(

@@ -215,7 +215,16 @@ def schedule(raw: Mapping[str, Any]) -> dict[str, Any]:
     return shape("schedules", raw)
 
 
-LOG_EVENT_FIELDS = ("event", "timestamp", "directive", "output", "exit_code", "started_at", "finished_at", "result")
+LOG_EVENT_FIELDS = (
+    "event",
+    "timestamp",
+    "directive",
+    "output",
+    "exit_code",
+    "started_at",
+    "finished_at",
+    "result",
+)
 
 
 def log_event(raw: Mapping[str, Any], job_id: str, seq: int) -> dict[str, Any]:

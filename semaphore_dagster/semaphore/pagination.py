@@ -169,7 +169,9 @@ def collect_style_a(
         total = paginator.total
         if total is None or len(rows) >= total:
             return list(rows.values())
-        logger.warning("GET %s: %d distinct rows for total %d (attempt %d)", path, len(rows), total, attempt + 1)
+        logger.warning(
+            "GET %s: %d distinct rows for total %d (attempt %d)", path, len(rows), total, attempt + 1
+        )
     raise ApiError(
         f"GET {path} returned {len(rows)} distinct rows but its total header says {total} (pages repeated or "
         "shifted): stopped so that nothing partial is loaded; the next run retries"

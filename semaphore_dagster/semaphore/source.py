@@ -28,7 +28,9 @@ def _where(key: str) -> str:
 def validate_base_url(base_url: Any) -> str:
     """The organization URL, e.g. https://acme.semaphoreci.com (a trailing /api/v1alpha is tolerated)."""
     if not base_url or not str(base_url).strip():
-        raise ConfigError(f"base_url is not set: set it {_where('base_url')} (e.g. https://<org>.semaphoreci.com)")
+        raise ConfigError(
+            f"base_url is not set: set it {_where('base_url')} (e.g. https://<org>.semaphoreci.com)"
+        )
     text = str(base_url).strip().rstrip("/")
     if text.endswith(settings.API_PREFIX):
         text = text[: -len(settings.API_PREFIX)]
@@ -100,7 +102,9 @@ def _resolve_times(now: Any, start_date: Any, lookback: Any) -> tuple[datetime, 
     try:
         window = parse_duration(lookback if lookback not in (None, "") else settings.DEFAULT_LOOKBACK)
     except ValueError:
-        raise ConfigError(f"lookback {lookback!r} is not a duration like 3d or 12h: set it {_where('lookback')}") from None
+        raise ConfigError(
+            f"lookback {lookback!r} is not a duration like 3d or 12h: set it {_where('lookback')}"
+        ) from None
     if start_date in (None, ""):
         start = run_start - timedelta(days=settings.DEFAULT_START_DAYS)
     else:

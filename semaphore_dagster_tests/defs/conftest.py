@@ -1,6 +1,7 @@
 """Fixtures of the Dagster-layer tests: the code location pointed at the emulator and a temp DuckDB file."""
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,7 @@ def source_env(server: EmulatorServer, duckdb_file: Path, dlt_dir: Path) -> dict
 @pytest.fixture
 def pointed_at(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point this test's source at the emulator; returns the DuckDB path."""
-    duckdb_file = tmp_path / "semaphore.duckdb"
+    duckdb_file = tmp_path / "semaphore_ci.duckdb"
     for key, value in source_env(emulator, duckdb_file, tmp_path / "dlt").items():
         monkeypatch.setenv(key, value)
     return duckdb_file
@@ -55,18 +56,29 @@ class LoadedWorld:
     instance: dg.DagsterInstance
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def loaded(code_location: dg.Definitions, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedWorld]:
-    """Everything materialized once (tables, log days FIRST_DAY..LAST_DAY, all checks) for a module."""
+    """Everything materialized once per session (tables, log days FIRST_DAY..LAST_DAY, all checks).
+    Tests that change data work on a copy (`loaded_copy`)."""
     tmp = tmp_path_factory.mktemp("loaded")
     world = make_world("tiny")
     saved = dict(os.environ)
     with EmulatorServer(world, token=TEST_TOKEN, host="127.0.0.1", port=0) as server:
-        os.environ.update(source_env(server, tmp / "semaphore.duckdb", tmp / "dlt"))
+        os.environ.update(source_env(server, tmp / "semaphore_ci.duckdb", tmp / "dlt"))
         try:
             with dg.DagsterInstance.ephemeral() as instance:
                 outcomes = materialize_all(code_location, instance, FIRST_DAY, LAST_DAY)
-                yield LoadedWorld(world, server, tmp / "semaphore.duckdb", outcomes, instance)
+                yield LoadedWorld(world, server, tmp / "semaphore_ci.duckdb", outcomes, instance)
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+
+@pytest.fixture
+def loaded_copy(loaded: LoadedWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the loaded DuckDB file, with the source pointed at the loaded world's emulator."""
+    copy = tmp_path / "semaphore_ci.duckdb"
+    shutil.copyfile(loaded.duckdb_file, copy)
+    for key, value in source_env(loaded.server, copy, tmp_path / "dlt").items():
+        monkeypatch.setenv(key, value)
+    return copy

@@ -7,12 +7,6 @@ import duckdb
 import pytest
 
 from semaphore_dagster.defs.ingestion.tables import table_key
-from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, SLOWLY_CHANGING_JOB
-
-
-def _load(code_location: dg.Definitions, instance: dg.DagsterInstance) -> None:
-    for job in (SLOWLY_CHANGING_JOB, CI_ACTIVITY_JOB):
-        assert code_location.resolve_job_def(job).execute_in_process(instance=instance).success
 
 
 def _break(path, *statements: str) -> None:
@@ -60,12 +54,11 @@ CASES: dict[str, tuple[str, str, str, Callable[[], tuple[str, ...]]]] = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_blocking_check_fails_and_stops_downstream(
-    case: str, code_location: dg.Definitions, pointed_at
+    case: str, code_location: dg.Definitions, loaded_copy
 ) -> None:
     table, check_name, downstream, statements = CASES[case]
     with dg.instance_for_test() as instance:
-        _load(code_location, instance)
-        _break(pointed_at, *statements())
+        _break(loaded_copy, *statements())
         result = _run_check_then_downstream(code_location, instance, table, check_name, downstream)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations[check_name].passed is False
@@ -75,11 +68,10 @@ def test_blocking_check_fails_and_stops_downstream(
     assert table_key(downstream) not in {e.asset_key for e in result.get_asset_materialization_events()}
 
 
-def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, pointed_at) -> None:
+def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, loaded_copy) -> None:
     with dg.instance_for_test() as instance:
-        _load(code_location, instance)
         _break(
-            pointed_at,
+            loaded_copy,
             "UPDATE semaphore.jobs SET ppl_id = 'no-such-pipeline' WHERE job_id IN "
             "(SELECT job_id FROM semaphore.jobs LIMIT 1)",
         )
@@ -97,11 +89,10 @@ def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, pointed_at) -
     assert not result.get_asset_materialization_events()  # job_logs and job_log_events never ran
 
 
-def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitions, pointed_at) -> None:
+def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitions, loaded_copy) -> None:
     with dg.instance_for_test() as instance:
-        _load(code_location, instance)
         _break(
-            pointed_at,
+            loaded_copy,
             """UPDATE semaphore.deployments SET env_vars = '[{"name": "DB_PASSWORD", "value": "hunter2"}]'
                WHERE id IN (SELECT id FROM semaphore.deployments LIMIT 1)""",
         )

@@ -97,7 +97,7 @@ def test_pipeline_list_item_uppercase_and_result_only_when_done(world: World):
 
 def test_pipeline_describe_lowercase_strings_and_int_enums(world: World):
     running = next(p for p in world.pipelines.values() if p.state == "RUNNING")
-    done = next(p for p in world.pipelines.values() if p.state == "DONE" and p.result == "FAILED")
+    done = next(p for p in world.pipelines.values() if p.result == "FAILED" and p.result_reason == "TEST")
     body = render.pipeline_describe(world, done, detailed=False)
     assert set(body) == {"pipeline", "blocks"} and body["blocks"] == []
     ppl = body["pipeline"]

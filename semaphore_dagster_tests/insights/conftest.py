@@ -29,4 +29,5 @@ def small_world() -> World:
 
 @pytest.fixture(scope="session")
 def small_db(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Named like the dataset on purpose: catalog `semaphore` = schema `semaphore` must still resolve.
     return world_db(small_world, tmp_path_factory.mktemp("small") / "semaphore.duckdb")

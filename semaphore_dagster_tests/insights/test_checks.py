@@ -66,3 +66,10 @@ def test_an_insight_not_built_fails_with_a_note() -> None:
     results = outcomes(con)
     assert all(not o.passed for o in results.values())
     assert "is not built yet" in results[("mttr", "counts_add_up")].note
+
+
+def test_a_database_file_not_created_yet_fails_every_check() -> None:
+    """The Dagster reader of a missing file answers every query with no rows."""
+    results = run_checks(lambda sql: [])
+    assert len(results) == len(CHECKS)
+    assert all(not o.passed and "is not built yet" in o.note for o in results)

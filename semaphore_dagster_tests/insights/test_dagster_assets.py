@@ -15,7 +15,7 @@ from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_t
 @pytest.fixture
 def loaded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The tiny world's raw tables (no insights yet) in the file the loader's config points at."""
-    path = tmp_path / "semaphore.duckdb"
+    path = tmp_path / "loaded.duckdb"
     con = duckdb.connect(str(path))
     write_tables(con, ground_truth_tables(make_world("tiny")))
     con.close()

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 from PIL import Image
 
@@ -93,3 +94,21 @@ def test_report_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert str(missing) in capsys.readouterr().out
     assert not (tmp_path / "semaphore_report.html").exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_report_while_this_process_holds_the_file(small_db: Path, tmp_path: Path) -> None:
+    """The demo writes the report in the process that just ran Dagster: DuckDB refuses a second attachment
+    of an open file, so the report shares the open instance and still writes nothing to the file."""
+    db = tmp_path / "held.duckdb"
+    shutil.copy(small_db, db)
+    held = duckdb.connect(str(db))
+    try:
+        held.execute("DELETE FROM semaphore_insights.flaky_job_summary")
+        for _ in range(2):  # twice: nothing is left behind in the shared instance
+            html = write_report(db, tmp_path / "r.html").read_text(encoding="utf-8")
+            assert html.count('class="bar" data-label=') > 10  # flaky jobs recomputed, not read from the file
+        assert held.execute("SELECT count(*) FROM semaphore_insights.flaky_job_summary").fetchall() == [(0,)]
+        databases = {r[0] for r in held.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        assert databases == {"held", "system", "temp"}
+    finally:
+        held.close()

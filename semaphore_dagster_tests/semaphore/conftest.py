@@ -45,9 +45,12 @@ def read_tables(duckdb_path: Path, tables: tuple[str, ...] | None = None) -> dic
     """Contract tables as lists of dicts (types normalised: UTC datetimes, parsed JSON)."""
     out: dict[str, list[dict[str, Any]]] = {}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        present = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
-        ).fetchall()}
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
+            ).fetchall()
+        }
         for name in tables or tuple(TABLES):
             if name not in present:
                 out[name] = []
@@ -102,9 +105,12 @@ def assert_table_equal(
 
 def assert_no_duplicate_keys(duckdb_path: Path) -> None:
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        present = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
-        ).fetchall()}
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
+            ).fetchall()
+        }
         for name, spec in TABLES.items():
             if name not in present:
                 continue
@@ -140,3 +146,45 @@ def duckdb_path(tmp_path: Path) -> Path:
     """Overrides the shared fixture: DuckDB cannot bind `semaphore.x` when the file (catalog) is also named
     `semaphore` like the dataset (dlt warns, then the schema update fails), so the file gets another stem."""
     return tmp_path / "semaphore_ci.duckdb"
+
+
+class CaptureServer:
+    """A plain HTTP server on 127.0.0.1 that records every request's path and headers and answers `[]`
+    (a stand-in for "another host": nothing the loader sends should ever reach it)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                capture.requests.append((self.path, dict(self.headers)))
+                body = b"[]"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("x-has-more", "false")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> "CaptureServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -12,7 +12,14 @@ from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
 
 from .conftest import assert_equals_ground_truth, load, read_tables
 
-PER_ITEM_ENDPOINTS = ("pipelines.describe", "jobs.describe", "jobs.list", "logs.get", "logs.v1", "promotions.list")
+PER_ITEM_ENDPOINTS = (
+    "pipelines.describe",
+    "jobs.describe",
+    "jobs.list",
+    "logs.get",
+    "logs.v1",
+    "promotions.list",
+)
 
 
 def _budget(world) -> int:

@@ -43,7 +43,11 @@ def real_pipeline(pipeline_name: str) -> dlt_lib.Pipeline:
     """The pipeline a run writes with: DuckDB file resolved now, same dataset for every group."""
     from semaphore_dagster.semaphore import make_pipeline
 
-    destination = dlt_lib.destinations.duckdb(credentials=str(duckdb_path()))
+    try:
+        path = duckdb_path()
+    except NotConfiguredError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    destination = dlt_lib.destinations.duckdb(credentials=str(path))
     return make_pipeline(pipeline_name=pipeline_name, destination=destination, dataset_name=DATASET_NAME)
 
 

@@ -1,0 +1,64 @@
+"""Bad configuration: a one-line error that names the key and where to set it, before any request."""
+
+from pathlib import Path
+
+import pytest
+
+from semaphore_dagster.semaphore import ConfigError, semaphore_source
+from semaphore_dagster.semaphore.cli import main as load_main
+from semaphore_dagster_tests.conftest import TEST_TOKEN
+
+BAD = [
+    ({"api_token": None}, "API_TOKEN"),
+    ({"api_token": ""}, "API_TOKEN"),
+    ({"base_url": "not a url"}, "BASE_URL"),
+    ({"base_url": "ftp://example.com"}, "BASE_URL"),
+    ({"base_url": ""}, "BASE_URL"),
+    ({"auth_scheme": "token"}, "AUTH_SCHEME"),
+    ({"auth_scheme": "Basic"}, "AUTH_SCHEME"),
+    ({"start_date": "2999-01-01"}, "START_DATE"),
+    ({"start_date": "yesterday"}, "START_DATE"),
+    ({"lookback": "three days"}, "LOOKBACK"),
+    ({"max_concurrency": 0}, "MAX_CONCURRENCY"),
+]
+
+
+@pytest.mark.parametrize(("override", "key"), BAD)
+def test_bad_config_is_one_line_and_makes_no_request(emulator, override: dict, key: str) -> None:
+    options = {"base_url": emulator.base_url, "api_token": TEST_TOKEN, **override}
+    with pytest.raises(ConfigError) as error:
+        semaphore_source(**options)
+    message = str(error.value)
+    assert "\n" not in message and key in message and TEST_TOKEN not in message
+    assert sum(emulator.request_counts.values()) == 0
+
+
+def test_missing_token_from_config_names_the_env_var(emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__SEMAPHORE__BASE_URL", emulator.base_url)
+    with pytest.raises(ConfigError, match="SOURCES__SEMAPHORE__API_TOKEN"):
+        semaphore_source()
+    monkeypatch.setenv("SOURCES__SEMAPHORE__API_TOKEN", TEST_TOKEN)
+    assert "projects" in semaphore_source().resources  # now it resolves from the environment
+
+
+def test_cli_prints_one_line_errors(emulator, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    db = tmp_path / "cli.duckdb"
+    code = load_main(
+        ["--base-url", emulator.base_url, "--token-env", "NO_SUCH_VAR_X", "--duckdb-path", str(db)]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "NO_SUCH_VAR_X" in err
+    code = load_main(["--base-url", emulator.base_url, "--duckdb-path", str(tmp_path / "semaphore.duckdb")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "same name as the dataset" in err
+    assert sum(emulator.request_counts.values()) == 0
+
+
+def test_cli_destination_unknown(emulator, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+    code = load_main(
+        ["--base-url", emulator.base_url, "--token-env", "EMU_TOKEN", "--destination", "nosuchdest"]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "nosuchdest" in err
+    assert sum(emulator.request_counts.values()) == 0

@@ -1,0 +1,57 @@
+"""`job_logs_source` + `jobs_needing_logs` (the Dagster per-day log path) and `SemaphoreAPI` (the sensor)."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from semaphore_dagster.semaphore import (
+    SemaphoreAPI,
+    job_logs_source,
+    jobs_needing_logs,
+    make_pipeline,
+    run_load,
+)
+from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
+
+from .conftest import assert_table_equal, load, read_tables
+
+CI = ("workflows", "pipelines", "blocks", "jobs", "promotions")
+
+
+def test_logs_per_day_partition(emulator, duckdb_path: Path, pipelines_dir: Path) -> None:
+    pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
+    start, end = FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1)
+    assert jobs_needing_logs(pipeline, start, end) == []  # nothing loaded yet: no tables, no error
+    load(emulator, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
+    assert emulator.request_counts.get("logs.get", 0) == 0
+    truth = emulator.world.ground_truth()
+    pending = jobs_needing_logs(pipeline, start, end)
+    assert {j["job_id"] for j in pending} == {r["job_id"] for r in truth["job_logs"]}
+    # one "day": the jobs of its window only
+    day = pending[0]["finish_time"].replace(hour=0, minute=0, second=0)
+    todays = jobs_needing_logs(pipeline, day, day + timedelta(days=1))
+    assert todays and all(day <= j["finish_time"] < day + timedelta(days=1) for j in todays)
+    source = job_logs_source(jobs=todays, base_url=emulator.base_url, api_token=TEST_TOKEN)
+    emulator.reset_counts()
+    run_load(pipeline, source)
+    assert emulator.request_counts.get("logs.get", 0) == len(todays)
+    assert {j["job_id"] for j in jobs_needing_logs(pipeline, day, day + timedelta(days=1))} == set()
+    # the rest, then the tables equal the ground truth
+    rest = jobs_needing_logs(pipeline, start, end)
+    run_load(pipeline, job_logs_source(jobs=rest, base_url=emulator.base_url, api_token=TEST_TOKEN))
+    tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
+    assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"])
+    assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
+
+
+def test_sensor_api_iter_jobs_stops_at_the_cursor(emulator) -> None:
+    api = SemaphoreAPI(emulator.base_url, TEST_TOKEN)
+    everything = list(api.iter_jobs(["FINISHED"]))
+    truth = [j for j in emulator.world.ground_truth()["jobs"] if j["state"] == "FINISHED"]
+    assert {j["job_id"] for j in everything} >= {j["job_id"] for j in truth}
+    created = sorted((j["create_time"] for j in everything), reverse=True)
+    assert [j["create_time"] for j in everything] == created  # newest first
+    cursor = created[len(created) // 2]
+    recent = list(api.iter_jobs(["FINISHED"], stop_before=cursor))
+    assert recent and all(j["create_time"] >= cursor for j in recent)
+    assert len(recent) < len(everything)
+    assert api.request_count >= 2
