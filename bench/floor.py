@@ -3,21 +3,21 @@
 Computed from the world's ground truth (the tables of docs/tables.md), endpoint by endpoint (P = projects,
 M = the page size used for listings the API does not cap, see `UNCAPPED_PAGE_SIZE`):
 
-    projects.list        max(1, ceil(P / 500))                     style B, fixed 500 a page
-    workflows.list       sum_p max(1, ceil(workflows_p / M))
-    pipelines.list       sum_p max(1, ceil(pipelines_p / M))
-    pipelines.describe   one per DONE pipeline (detailed=true gives its blocks and block jobs)
-    promotions.list      sum over DONE pipelines with a switch of max(1, ceil(promotions_ppl / M))
-                         (a pipeline is promoted once it is done; `switch_id` says it can be)
-    jobs.list            max(1, ceil(finished jobs / 30))           org-wide `states=FINISHED`, max 30 a page
-    logs.get             one per job_logs row
-    logs.v1              one per self-hosted log (the 302 of logs.get leads to /api/v1/logs/{id})
-    agent_types.list     1
-    agents.list          max(1, ceil(agents / 200))
-    deployment_targets   one per project
-    deployment_targets.history  sum_t ceil(deployments_t / 10)            fixed 10 a page (0 for a target never used)
+    projects.list                max(1, ceil(P / 500))              style B, fixed 500 a page
+    workflows.list               sum_p max(1, ceil(workflows_p / M))
+    pipelines.list               sum_p max(1, ceil(pipelines_p / M))
+    pipelines.describe           one per DONE pipeline (detailed=true gives its blocks and block jobs)
+    promotions.list              sum over DONE pipelines with a switch of max(1, ceil(promotions_ppl / M))
+                                 (a pipeline is promoted once it is done; `switch_id` says it can be)
+    jobs.list                    max(1, ceil(finished jobs / 30))   org-wide `states=FINISHED`, 30 a page
+    logs.get                     one per job_logs row
+    logs.v1                      one per self-hosted log (logs.get answers 302 to /api/v1/logs/{id})
+    agent_types.list             1
+    agents.list                  max(1, ceil(agents / 200))
+    deployment_targets.list      one per project
+    deployment_targets.history   sum_t ceil(deployments_t / 10)     10 a page (0 for a target never used)
     retention_policies.describe  one per project
-    schedules.list       sum_p max(1, ceil(schedules_p / M))
+    schedules.list               sum_p max(1, ceil(schedules_p / M))
 
     floor wall = total requests x (latency + measured per-request overhead) / concurrency cap
 

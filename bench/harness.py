@@ -53,12 +53,40 @@ class WorkerRun:
 
     result: dict[str, Any]
     requests: dict[str, dict[str, int]] = field(default_factory=dict)  # phase -> endpoint -> count
+    rate: dict[str, list[int]] = field(default_factory=dict)  # phase -> requests answered in each second
 
     def phase_requests(self, phase: str) -> dict[str, int]:
         return self.requests.get(phase, {})
 
     def total(self, phase: str) -> int:
         return sum(self.phase_requests(phase).values())
+
+
+class RateSampler:
+    """Requests the emulator answered in each second of each phase (shows serial stretches of a load)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.phase = "setup"
+        self.timeline: dict[str, list[int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rate-sampler", daemon=True)
+
+    def start(self) -> "RateSampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        last = 0
+        while not self._stop.wait(1.0):
+            total = self.server.total_requests
+            delta = total - last if total >= last else total  # the counters were reset at a checkpoint
+            last = total
+            self.timeline.setdefault(self.phase, []).append(delta)
 
 
 def worker_env(workdir: WorkDir, base_url: str | None) -> dict[str, str]:
@@ -112,6 +140,7 @@ def run_worker(
     phase = "setup"
     if server is not None:
         server.reset_counts()
+    sampler = RateSampler(server).start() if server is not None else None
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.worker", str(task_path)],
@@ -133,11 +162,15 @@ def run_worker(
                     requests[phase] = dict(server.request_counts)
                     server.reset_counts()
                 phase = line[len(CHECKPOINT) :].strip()
+                if sampler is not None:
+                    sampler.phase = phase
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
             code = proc.wait()
         finally:
             timer.cancel()
+            if sampler is not None:
+                sampler.stop()
     if server is not None:
         requests[phase] = dict(server.request_counts)
     result = json.loads(result_path.read_text()) if result_path.exists() else {}
@@ -145,4 +178,4 @@ def run_worker(
         tail = stderr_path.read_text()[-3000:].replace(TOKEN, "<token>")
         reason = result.get("error") or f"exit code {code} (killed after {timeout_s:.0f} s?)"
         raise WorkerFailed(f"bench task {kind!r} failed: {reason}\n--- stderr tail ---\n{tail}")
-    return WorkerRun(result=result, requests=requests)
+    return WorkerRun(result=result, requests=requests, rate=sampler.timeline if sampler is not None else {})

@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.config import TARGETS
 
+PHASES = ("extract", "normalize", "load")
 PACKAGES = ("dlt", "dagster", "dagster-dlt", "duckdb", "pyarrow", "requests")
 
 
@@ -152,13 +153,22 @@ def _load_rows(r: dict[str, Any]) -> list[tuple]:
                         who,
                         _fmt(e["wall_s"]),
                         _fmt(e["requests"]),
-                        _fmt(e["rows_total"]),
+                        f"{_fmt(e['rows_top_level'])} ({_fmt(e['rows_total'])})",
                         _fmt(e["peak_rss_mb"], 0),
+                        " / ".join(_fmt(e.get("phases_s", {}).get(f"{p}_s"), 1) for p in PHASES),
                     )
                 )
         if floor:
             rows.append(
-                (f"{latency} ms", "floor", _fmt(floor["floor_wall_s"]), _fmt(r["floor"]["requests"]), "", "")
+                (
+                    f"{latency} ms",
+                    "floor",
+                    _fmt(floor["floor_wall_s"]),
+                    _fmt(r["floor"]["requests"]),
+                    "",
+                    "",
+                    "",
+                )
             )
     return rows
 
@@ -195,7 +205,18 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         *_table(("figure", "value", "target", "verdict"), target_rows(r)),
         "",
-        *_table(("latency", "loader", "wall s", "requests", "rows", "peak RSS MiB"), _load_rows(r)),
+        *_table(
+            (
+                "latency",
+                "loader",
+                "wall s",
+                "requests",
+                "rows (incl. nested tables)",
+                "peak RSS MiB",
+                "extract / normalize / load s",
+            ),
+            _load_rows(r),
+        ),
         "",
         *_table(
             ("endpoint", "ours full", "seed-style full", "floor", "incr. nothing new", "incr. after 1 h"),

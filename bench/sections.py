@@ -81,10 +81,13 @@ def _summary(run: WorkerRun, phase: str = "load") -> dict[str, Any]:
         "requests_by_endpoint": by_endpoint,
         "rows": run.result.get("rows", {}),
         "rows_total": sum(run.result.get("rows", {}).values()),
+        # without dlt's nested child tables (`parent__child`), which only the seed-style loader creates
+        "rows_top_level": sum(n for table, n in run.result.get("rows", {}).items() if "__" not in table),
         "rows_loaded": run.result.get("rows_loaded", {}),
         "peak_rss_mb": run.result["peak_rss_mb"]["self"],
         "peak_rss_children_mb": run.result["peak_rss_mb"]["children"],
         **({"phases_s": run.result["phases"]} if "phases" in run.result else {}),
+        "requests_per_s": run.rate.get(phase, []),
     }
 
 
@@ -187,8 +190,13 @@ def section_floor(bench: Bench) -> None:
     for latency in bench.plan.latencies_ms:
         wall = floor_wall_s(total, latency / 1000, bench.overhead_s, cap)
         ours = bench.results.get("full_load", {}).get(str(latency), {}).get("ours")
+        ideal_rate = cap / (latency / 1000 + bench.overhead_s)  # requests/s with the cap always busy
+        slow = sum(1 for n in ours["requests_per_s"] if n < ideal_rate / 4) if ours else None
         by_latency[str(latency)] = {
             "floor_wall_s": round(wall, 3),
+            "ideal_requests_per_s": round(ideal_rate, 1),
+            # seconds of our load with under a quarter of that rate (serial listings, normalize, load)
+            "ours_seconds_below_quarter_rate": slow,
             "ours_wall_s": ours["wall_s"] if ours else None,
             "ours_vs_floor": round(ours["wall_s"] / wall, 3) if ours and wall > 0 else None,
             "ours_requests_vs_floor": round(ours["requests"] / total, 3) if ours else None,
@@ -213,6 +221,7 @@ def _incremental_summary(run: WorkerRun) -> dict[str, Any]:
         "requests": summary["requests"],
         "requests_by_endpoint": summary["requests_by_endpoint"],
         "per_entity_requests": per_entity,
+        "phases_s": summary.get("phases_s", {}),
         "rows_loaded": summary["rows_loaded"],
         "rows_loaded_total": sum(summary["rows_loaded"].values()),
         "peak_rss_mb": summary["peak_rss_mb"],
@@ -274,6 +283,7 @@ def section_logs(bench: Bench) -> None:
         "events_per_s": round(run.result["events_per_s"]),
         "requests": run.total("load"),
         "peak_rss_mb": run.result["peak_rss_mb"]["self"],
+        "phases_s": run.result["phases"],
         "world_knobs": plan.log_world_knobs,
     }
     huge = World.generate(
@@ -303,6 +313,7 @@ def section_logs(bench: Bench) -> None:
             "log_max_bytes": args.get("log_max_bytes", "default"),
             "events": big.result["events"],
             "wall_s": round(big.result["wall_s"], 3),
+            "phases_s": big.result["phases"],
             "rss_before_load_mb": big.result["rss_before_load_mb"],
             "peak_rss_mb": big.result["peak_rss_mb"]["self"],
         }

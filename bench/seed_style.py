@@ -6,8 +6,9 @@ default settings (no `parallelized`, default page sizes, default loader file for
 entities as our source: projects, workflows, pipelines, pipeline describe (blocks and their jobs), jobs and
 job describe, job logs, promotions, agent types, agents, deployment targets and their history, retention
 policies and schedules. What it adds beyond the docs' examples is only what the API forces: ignoring the
-4xx the API answers for "no promotions" / "no log", and a paginator for the deployment history's
-`cursor_type=BEFORE&cursor_value=<µs>` walk (dlt's cursor paginator sets only one query parameter).
+4xx the API answers for "no promotions" / "no log", page numbers instead of the `link` header (below), and a
+paginator for the deployment history's `cursor_type=BEFORE&cursor_value=<µs>` walk (dlt's cursor paginator
+sets only one query parameter).
 """
 
 from typing import Any
@@ -36,7 +37,10 @@ def _child(name: str, path: str, parent: str, field: str, **endpoint: Any) -> di
 
 def seed_style_config(base_url: str, api_token: str) -> dict[str, Any]:
     """The `rest_api` configuration (a dict, as in dlt's docs)."""
-    header_link = {"type": "header_link"}
+    # Semaphore's `link` header names the backend's own host (no port, `http://`), so dlt's `header_link`
+    # paginator, which follows it verbatim, leaves the server; the docs' page-number paginator works, at the
+    # price of one empty page at the end of every listing.
+    page_numbers = {"type": "page_number", "base_page": 1, "page_param": "page", "total_path": None}
     single = {"type": "single_page"}
     return {
         "client": {
@@ -56,7 +60,7 @@ def seed_style_config(base_url: str, api_token: str) -> dict[str, Any]:
                 "endpoint": {
                     "path": "plumber-workflows",
                     "params": {"project_id": "{resources.projects.metadata.id}"},
-                    "paginator": header_link,
+                    "paginator": page_numbers,
                 },
             },
             {
@@ -64,7 +68,7 @@ def seed_style_config(base_url: str, api_token: str) -> dict[str, Any]:
                 "endpoint": {
                     "path": "pipelines",
                     "params": {"project_id": "{resources.projects.metadata.id}"},
-                    "paginator": header_link,
+                    "paginator": page_numbers,
                 },
             },
             _child(
@@ -81,7 +85,7 @@ def seed_style_config(base_url: str, api_token: str) -> dict[str, Any]:
                 "endpoint": {
                     "path": "promotions",
                     "params": {"pipeline_id": "{resources.pipelines.ppl_id}"},
-                    "paginator": header_link,
+                    "paginator": page_numbers,
                     "response_actions": [
                         {"status_code": 400, "action": "ignore"},
                         {"status_code": 404, "action": "ignore"},
@@ -157,7 +161,7 @@ def seed_style_config(base_url: str, api_token: str) -> dict[str, Any]:
                 "endpoint": {
                     "path": "schedules",
                     "params": {"project_id": "{resources.projects.metadata.id}"},
-                    "paginator": header_link,
+                    "paginator": page_numbers,
                 },
             },
         ],

@@ -67,6 +67,17 @@ def normalized_rows(pipeline: Any) -> dict[str, int]:
     return {table: count for table, count in counts.items() if not table.startswith("_dlt_")}
 
 
+def trace_phases(pipeline: Any) -> dict[str, float]:
+    """Seconds spent in extract, normalize and load by the last `pipeline.run` (from dlt's trace)."""
+    trace = pipeline.last_trace
+    phases: dict[str, float] = {}
+    for step in trace.steps if trace else []:
+        if step.step in ("extract", "normalize", "load") and step.finished_at and step.started_at:
+            seconds = (step.finished_at - step.started_at).total_seconds()
+            phases[f"{step.step}_s"] = round(phases.get(f"{step.step}_s", 0.0) + seconds, 3)
+    return phases
+
+
 def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     value = run()
@@ -97,6 +108,7 @@ def task_ours(task: dict) -> dict:
     _, wall = _timed(load)
     return {
         "wall_s": wall,
+        "phases": trace_phases(pipeline),
         "rows_loaded": normalized_rows(pipeline),
         "rows": table_rows(task["db_path"], "semaphore"),
     }
@@ -147,6 +159,7 @@ def task_logs(task: dict) -> dict:
     events = rows.get("job_log_events", 0)
     return {
         "wall_s": wall,
+        "phases": trace_phases(pipeline),
         "rows": rows,
         "events": events,
         "events_per_s": events / wall if wall > 0 else 0.0,

@@ -27,6 +27,7 @@ from typing import Any
 
 DEFAULT_DUCKDB_PATH = "semaphore_ci.duckdb"  # = semaphore_dagster.defs.settings.DEFAULT_DUCKDB_PATH
 DEMO_MARKER_SCHEMA = "semaphore_demo"
+LIVE_PIPELINES_PER_DAY = 1440.0  # --ui: about one new pipeline a minute
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
@@ -139,6 +140,7 @@ def _demo_env(server: Any, token: str, duckdb_file: Path, dlt_dir: str, first_da
         "SEMAPHORE_DAGSTER_LOGS_START_DATE": first_day.isoformat(),
         "DESTINATION__DUCKDB__CREDENTIALS": str(duckdb_file),
         "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "RUNTIME__LOG_LEVEL": "ERROR",
         "DLT_DATA_DIR": dlt_dir,
         "DAGSTER_TELEMETRY_DISABLED": "1",
     }
@@ -155,8 +157,16 @@ def _log_days(server: Any) -> tuple[date, date]:
 def _emulator(args: argparse.Namespace, token: str, live: bool) -> Iterator[Any]:
     from semaphore_dagster.emulator import EmulatorServer, World, WorldConfig
 
-    world = World.generate(WorldConfig.preset(args.scale, seed=args.seed))
-    with EmulatorServer(world, token=token, host="127.0.0.1", port=0, live=live) as server:
+    config = WorldConfig.preset(args.scale, seed=args.seed)
+    if live:
+        # Live: the emulator's clock runs at wall-clock speed (the source windows its listings by the wall
+        # clock, so emulated time must not run ahead of it), a day of history, about one new pipeline
+        # a minute across the organization.
+        config = WorldConfig.preset(
+            args.scale, seed=args.seed, days=1, pipelines_per_day=LIVE_PIPELINES_PER_DAY / config.projects
+        )
+    world = World.generate(config)
+    with EmulatorServer(world, token=token, host="127.0.0.1", port=0, live=live, live_speed=1.0) as server:
         yield server
 
 
@@ -175,10 +185,10 @@ def _load_everything(duckdb_file: Path, first_day: date, last_day: date, home: P
     started = time.monotonic()
     if home is None:
         with dg.DagsterInstance.ephemeral() as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day)
+            outcomes = materialize_all(defs, instance, first_day, last_day, log_level="ERROR")
     else:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day)
+            outcomes = materialize_all(defs, instance, first_day, last_day, log_level="ERROR")
     elapsed = time.monotonic() - started
     if duckdb_file.exists():
         _mark_duckdb_file(duckdb_file)

@@ -59,9 +59,15 @@ def _outcome(name: str, result: dg.ExecuteInProcessResult) -> RunOutcome:
 
 
 def materialize_all(
-    defs: dg.Definitions, instance: dg.DagsterInstance, first_day: date, last_day: date
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    first_day: date,
+    last_day: date,
+    log_level: str = "INFO",
 ) -> list[RunOutcome]:
-    """Run the three runs above; a later run is skipped when an earlier one failed."""
+    """Run the three runs above; a later run is skipped when an earlier one failed. `log_level` is the
+    console log level of the runs (the demo keeps them quiet)."""
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     tables, logs = _selections()
     rest = dg.AssetSelection.all() - tables - logs
     has_rest = bool(rest.resolve(defs.resolve_asset_graph()))
@@ -71,7 +77,7 @@ def materialize_all(
     with_jobs = dg.Definitions.merge(defs, dg.Definitions(jobs=jobs))
     outcomes: list[RunOutcome] = []
     tables_result = with_jobs.resolve_job_def(TABLES_JOB).execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=instance, raise_on_error=False, run_config=run_config
     )
     outcomes.append(_outcome("tables", tables_result))
     if not tables_result.success:
@@ -81,14 +87,14 @@ def materialize_all(
         ASSET_PARTITION_RANGE_END_TAG: last_day.isoformat(),
     }
     logs_result = with_jobs.resolve_job_def(LOGS_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, tags=range_tags
+        instance=instance, raise_on_error=False, tags=range_tags, run_config=run_config
     )
     outcomes.append(_outcome(f"job logs {first_day}..{last_day}", logs_result))
     if not logs_result.success:
         return outcomes
     if has_rest:
         rest_result = with_jobs.resolve_job_def(REST_JOB).execute_in_process(
-            instance=instance, raise_on_error=False
+            instance=instance, raise_on_error=False, run_config=run_config
         )
         outcomes.append(_outcome("everything else", rest_result))
     return outcomes

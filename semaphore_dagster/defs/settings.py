@@ -86,6 +86,11 @@ def check_duckdb_name(path: Path) -> None:
         )
 
 
+def lock_wait_seconds() -> float:
+    """How long a reader (a check) waits for another process's write lock on the DuckDB file."""
+    return float(os.environ.get("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "30"))
+
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":

@@ -103,14 +103,17 @@ class World:
         advance(self, delta)
 
     def ground_truth(
-        self, log_max_bytes: int | None = None, store_deployment_parameter_values: bool = False
+        self,
+        log_max_bytes: int | None = None,
+        store_deployment_parameter_values: bool = False,
+        log_mode: str = "cloud",
     ) -> dict[str, list[dict]]:
         """Every table of docs/tables.md as flat rows, derived from the model (see ground_truth.py).
 
         Blocks, jobs and job logs only of DONE pipelines (the loader loads them once the pipeline is DONE)."""
         from semaphore_dagster.emulator.ground_truth import ground_truth
 
-        return ground_truth(self, log_max_bytes, store_deployment_parameter_values)
+        return ground_truth(self, log_max_bytes, store_deployment_parameter_values, log_mode)
 
     def export_json(self, path: str | Path, log_max_bytes: int | None = None) -> list[Path]:
         """Write one `<table>.json` per ground-truth table into the directory `path`; returns the files."""

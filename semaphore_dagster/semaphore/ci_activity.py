@@ -11,8 +11,8 @@ for the state, docs/source.md for the rules):
   (pipelines that became DONE). A DONE pipeline is emitted once; an open one whenever its row changed.
   Open pipelines older than the lookback are re-described one by one (the sweep).
 * blocks and jobs of each pipeline newly seen DONE: one `GET /pipelines/{id}?detailed=true` each (parallel);
-  job details from `GET /jobs?states=FINISHED` (newest first, 30 a page) until every needed job is seen or
-  the list is older than those pipelines, then `GET /jobs/{id}` for the rest.
+  job details from `GET /jobs?states=FINISHED` (newest first, 30 a page, walked in the background meanwhile)
+  down to the oldest of those pipelines (not past the lookback), then `GET /jobs/{id}` for the rest.
 * `partially_rerun_by`: a new pipeline that is a `partial_rerun_of` an old one re-describes the old one.
 * promotions: listed for pipelines newly DONE with a `switch_id`; re-listed for a pipeline a new pipeline
   says it is the `promotion_of`, for the `prev_pipeline_id` of a new deployment, and while PROCESSING.
@@ -22,6 +22,7 @@ The CI resources share this planner and its state: load them together (the Dagst
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,7 +193,18 @@ class CiPlanner:
     def _details(self) -> Details:
         plan = self.plan()
         done = list(plan.newly_done.values())
-        bodies = self.ctx.parallel_map(lambda r: self._describe_pipeline(r["ppl_id"], detailed=True), done)
+        if not done:
+            return Details([], [], set())
+        # The jobs list is cursor-paginated (serial): walk it in the background while the describes run.
+        walker_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semaphore-jobs")
+        listed = walker_pool.submit(self._finished_jobs_since, self._jobs_cutoff(done, plan.first_run))
+        try:
+            bodies = list(
+                self.ctx.parallel_map(lambda r: self._describe_pipeline(r["ppl_id"], detailed=True), done)
+            )
+            finished = listed.result()
+        finally:
+            walker_pool.shutdown(wait=True, cancel_futures=True)
         blocks: list[dict[str, Any]] = []
         stubs: dict[str, dict[str, Any]] = {}
         for ppl, body in zip(done, bodies, strict=True):
@@ -202,38 +214,39 @@ class CiPlanner:
                 for raw_job in raw_block.get("jobs") or []:
                     stub = normalize.block_job(raw_job, ppl["ppl_id"], block["block_id"])
                     stubs[stub["job_id"]] = stub
-        found, gone = self._job_details(set(stubs), done, plan.first_run)
-        jobs = [normalize.job(stub, found.get(job_id)) for job_id, stub in stubs.items()]
-        return Details(blocks, jobs, gone)
-
-    def _job_details(
-        self, needed: set[str], pipelines: list[dict[str, Any]], first_run: bool
-    ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-        found: dict[str, dict[str, Any]] = {}
-        if not needed:
-            return found, set()
-        oldest = min(_s(p.get("created_at")) for p in pipelines)
-        cutoff = max(oldest, self.start_s if first_run else self.floor_s)
-        cutoff -= int(settings.JOB_LIST_SLACK.total_seconds())
-        paginator = BodyCursorPaginator("page_token", "next_page_token", page_size=settings.JOBS_PAGE_SIZE)
-        for page in self.ctx.client.paginate("jobs", {"states": "FINISHED"}, paginator, data_selector="jobs"):
-            past_cutoff = False
-            for raw in page:
-                detail = normalize.job_details(raw)
-                if detail["job_id"] in needed:
-                    found[detail["job_id"]] = detail
-                if _s(detail.get("create_time")) < cutoff:
-                    past_cutoff = True
-            if past_cutoff or needed <= found.keys():
-                break
-        missing = sorted(needed - found.keys())
+        found = {job_id: finished[job_id] for job_id in stubs if job_id in finished}
+        missing = sorted(set(stubs) - found.keys())
         gone: set[str] = set()
         for job_id, raw in zip(missing, self.ctx.parallel_map(self._describe_job, missing), strict=True):
             if raw is None:
                 gone.add(job_id)
             else:
                 found[job_id] = normalize.job_details(raw)
-        return found, gone
+        jobs = [normalize.job(stub, found.get(job_id)) for job_id, stub in stubs.items()]
+        return Details(blocks, jobs, gone)
+
+    def _jobs_cutoff(self, pipelines: list[dict[str, Any]], first_run: bool) -> int:
+        """How far back the jobs list is walked: the oldest newly DONE pipeline, but not before the lookback
+        (start date on a first run); older pipelines' jobs are described one by one."""
+        oldest = min(_s(p.get("created_at")) for p in pipelines)
+        floor = self.start_s if first_run else self.floor_s
+        return max(oldest, floor) - int(settings.JOB_LIST_SLACK.total_seconds())
+
+    def _finished_jobs_since(self, cutoff: int) -> dict[str, dict[str, Any]]:
+        """`GET /jobs?states=FINISHED`, newest first, 30 a page, until a page reaches below `cutoff`."""
+        found: dict[str, dict[str, Any]] = {}
+        paginator = BodyCursorPaginator("page_token", "next_page_token", page_size=settings.JOBS_PAGE_SIZE)
+        for page in self.ctx.client.paginate("jobs", {"states": "FINISHED"}, paginator, data_selector="jobs"):
+            past_cutoff = False
+            for raw in page:
+                detail = normalize.job_details(raw)
+                if _s(detail.get("create_time")) < cutoff:
+                    past_cutoff = True
+                else:
+                    found[detail["job_id"]] = detail
+            if past_cutoff:
+                break
+        return found
 
     def _describe_job(self, job_id: str) -> dict[str, Any] | None:
         try:

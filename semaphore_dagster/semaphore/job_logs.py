@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ijson
+import pyarrow as pa
 import requests
 import urllib3
 
@@ -140,3 +141,56 @@ def log_items(ctx: RunContext, jobs: list[dict[str, Any]]) -> Iterator[dict[str,
         return {"row": row, "events": events}
 
     yield from ctx.parallel_map(one, jobs)
+
+
+LOG_BATCH_BYTES = 16 * 1024 * 1024  # stored output per batch handed to dlt
+LOG_BATCH_JOBS = 200
+
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("job_id", pa.string()),
+        ("seq", pa.int64()),
+        ("event", pa.string()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("directive", pa.string()),
+        ("output", pa.string()),
+        ("exit_code", pa.int64()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("result", pa.string()),
+    ]
+)
+
+
+def events_table(events: list[dict[str, Any]]) -> pa.Table:
+    """`job_log_events` rows as an Arrow table of the contract's types (a value of another type, e.g. a
+    non-integer exit code, becomes NULL rather than failing the load)."""
+    columns = {}
+    for field in EVENTS_SCHEMA:
+        values = [event.get(field.name) for event in events]
+        try:
+            columns[field.name] = pa.array(values, type=field.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            columns[field.name] = pa.array([_coerce(v, field.type) for v in values], type=field.type)
+    return pa.table(columns, schema=EVENTS_SCHEMA)
+
+
+def _coerce(value: Any, kind: pa.DataType) -> Any:
+    try:
+        return pa.array([value], type=kind)[0].as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return str(value) if pa.types.is_string(kind) else None
+
+
+def batched(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Group fetched logs so dlt gets few, large items (bounded by LOG_BATCH_BYTES of output)."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += sum(len(e.get("output") or "") for e in item["events"])
+        if size >= LOG_BATCH_BYTES or len(batch) >= LOG_BATCH_JOBS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

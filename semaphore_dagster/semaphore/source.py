@@ -134,19 +134,22 @@ def _resource(fn: Any, table: str, **hints: Any) -> Any:
 
 
 def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
-    """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it, one item per job."""
+    """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it. The fetcher yields
+    batches of fetched logs (bounded by LOG_BATCH_BYTES of stored output); events go out as Arrow tables,
+    which dlt loads without its (CPU-bound) normalize step."""
 
-    def log_fetch() -> Iterator[dict[str, Any]]:
-        yield from job_logs.log_items(ctx, jobs() if callable(jobs) else list(jobs))
+    def log_fetch() -> Iterator[list[dict[str, Any]]]:
+        yield from job_logs.batched(job_logs.log_items(ctx, jobs() if callable(jobs) else list(jobs)))
 
     fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
 
-    def rows(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        yield item["row"]
+    def rows(batch: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        yield [item["row"] for item in batch]
 
-    def events(item: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        if item["events"]:
-            yield item["events"]
+    def events(batch: list[dict[str, Any]]) -> Iterator[Any]:
+        table = job_logs.events_table([event for item in batch for event in item["events"]])
+        if table.num_rows:
+            yield table
 
     spec_rows, spec_events = TABLES["job_logs"], TABLES["job_log_events"]
     return [

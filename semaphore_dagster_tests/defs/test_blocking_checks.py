@@ -1,5 +1,7 @@
 """Blocking checks fail on data broken on purpose and stop the assets downstream of their table."""
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import dagster as dg
@@ -101,3 +103,31 @@ def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitio
         )
     evaluation = next(e for e in result.get_asset_check_evaluations())
     assert not evaluation.passed and evaluation.metadata["offending"].value == 1
+
+
+def test_a_file_locked_by_another_process_warns_and_blocks_nothing(
+    code_location: dg.Definitions, loaded_copy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(loaded_copy)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with dg.instance_for_test() as instance:
+            result = _run_check_then_downstream(
+                code_location, instance, "projects", "primary_key_unique_not_null", None
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+    evaluation = next(iter(result.get_asset_check_evaluations()))
+    assert result.success  # a WARN does not fail the run
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert "locked by another process" in evaluation.description

@@ -1,14 +1,16 @@
 """Everything materialized through Dagster against the emulator: tables match the ground truth, every
 check passes, an old log day backfills, re-materializing is idempotent."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import dagster as dg
-import pytest
+import duckdb
+from dagster_shared.serdes import serialize_value
 
 from semaphore_dagster.defs.duckdb_reader import read_duckdb
 from semaphore_dagster.defs.ingestion.tables import TABLES, table_key
 from semaphore_dagster.defs.summary import summarize
+from semaphore_dagster_tests.conftest import TEST_TOKEN
 from semaphore_dagster_tests.defs.conftest import LoadedWorld
 
 
@@ -55,48 +57,63 @@ def test_log_partitions_are_recorded_per_day(loaded: LoadedWorld) -> None:
     assert {"2026-10-29", "2026-10-30", "2026-10-31", "2026-11-01"} <= partitions
 
 
-def _jobs_finished_on(loaded: LoadedWorld, day: date) -> set[str]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return {
-        j["job_id"]
-        for j in loaded.world.ground_truth()["jobs"]
-        if j.get("state") == "FINISHED"
-        and j.get("finish_time")
-        and start <= j["finish_time"] < start + timedelta(days=1)
-    }
-
-
-@pytest.mark.usefixtures("pointed_at")
 def test_backfilling_an_old_day_loads_that_day_and_is_idempotent(
-    code_location: dg.Definitions, pointed_at
+    code_location: dg.Definitions, loaded: LoadedWorld, loaded_copy
 ) -> None:
-    """Tables first, then one old day: its logs arrive even though newer days were never loaded; a
-    second materialization of the same day changes nothing."""
-    from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, JOB_LOGS_JOB
-    from semaphore_dagster_tests.conftest import make_world
+    """With every later day loaded, an old day whose logs are missing loads them again (no cursor
+    crossing partitions); a second materialization of the same day changes nothing."""
+    from semaphore_dagster.defs.schedules.jobs import JOB_LOGS_JOB
 
-    world = make_world("tiny")
     old_day = date(2026, 10, 30)
     expected = {
         j["job_id"]
-        for j in world.ground_truth()["jobs"]
+        for j in loaded.world.ground_truth()["jobs"]
         if j.get("state") == "FINISHED" and j.get("finish_time") and j["finish_time"].date() == old_day
     }
     assert expected, "the tiny world has jobs finishing on that day"
+    con = duckdb.connect(str(loaded_copy))
+    try:
+        ids = ", ".join(f"'{i}'" for i in expected)
+        con.execute(f"DELETE FROM semaphore.job_log_events WHERE job_id IN ({ids})")
+        con.execute(f"DELETE FROM semaphore.job_logs WHERE job_id IN ({ids})")
+        all_logs = con.execute("SELECT count(*) FROM semaphore.job_logs").fetchall()[0][0]
+    finally:
+        con.close()
+    logs_job = code_location.resolve_job_def(JOB_LOGS_JOB)
     with dg.instance_for_test() as instance:
-        ci = code_location.resolve_job_def(CI_ACTIVITY_JOB).execute_in_process(instance=instance)
-        assert ci.success
-        logs_job = code_location.resolve_job_def(JOB_LOGS_JOB)
         first = logs_job.execute_in_process(instance=instance, partition_key=old_day.isoformat())
         assert first.success
-        with read_duckdb(pointed_at) as reader:
-            loaded_ids = {r[0] for r in reader.rows(f"SELECT job_id FROM {reader.q('job_logs')}")}
-            events_before = reader.scalar(f"SELECT count(*) FROM {reader.q('job_log_events')}")
-        assert loaded_ids == expected
+        with read_duckdb(loaded_copy) as reader:
+            day_ids = {
+                r[0]
+                for r in reader.rows(
+                    f"SELECT job_id FROM {reader.q('job_logs')} WHERE finish_time::DATE = ?", [old_day]
+                )
+            }
+            counts = (
+                reader.scalar(f"SELECT count(*) FROM {reader.q('job_logs')}"),
+                reader.scalar(f"SELECT count(*) FROM {reader.q('job_log_events')}"),
+            )
+        assert day_ids == expected
+        assert counts[0] == all_logs + len(expected)
+        metadata = first.get_asset_materialization_events()[0].materialization.metadata
+        assert metadata["jobs_fetched"].value == len(expected)
         again = logs_job.execute_in_process(instance=instance, partition_key=old_day.isoformat())
         assert again.success
-        with read_duckdb(pointed_at) as reader:
-            assert {r[0] for r in reader.rows(f"SELECT job_id FROM {reader.q('job_logs')}")} == expected
-            assert reader.scalar(f"SELECT count(*) FROM {reader.q('job_log_events')}") == events_before
+        assert again.get_asset_materialization_events()[0].materialization.metadata["jobs_fetched"].value == 0
+        with read_duckdb(loaded_copy) as reader:
+            assert (
+                reader.scalar(f"SELECT count(*) FROM {reader.q('job_logs')}"),
+                reader.scalar(f"SELECT count(*) FROM {reader.q('job_log_events')}"),
+            ) == counts
         checks = again.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks)
+
+
+def test_the_token_appears_in_no_dagster_event_and_not_in_the_database(loaded: LoadedWorld) -> None:
+    runs = loaded.instance.get_runs()
+    assert len(runs) >= 3
+    for run in runs:
+        for entry in loaded.instance.all_logs(run.run_id):
+            assert TEST_TOKEN not in serialize_value(entry)
+    assert TEST_TOKEN.encode() not in loaded.duckdb_file.read_bytes()

@@ -174,3 +174,8 @@ def test_export_json(world: World, tmp_path: Path):
     pipelines = json.loads((tmp_path / "truth" / "pipelines.json").read_text())
     assert len(pipelines) == len(world.pipelines)
     assert datetime.fromisoformat(pipelines[0]["created_at"]).tzinfo is not None
+
+
+def test_self_hosted_log_mode_redirects_every_log(world: World):
+    rows = world.ground_truth(log_mode="self_hosted")["job_logs"]
+    assert {r["source"] for r in rows if r["outcome"] == "OK"} == {"REDIRECT"}

@@ -62,3 +62,20 @@ def test_cli_destination_unknown(emulator, tmp_path: Path, monkeypatch, capsys) 
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "nosuchdest" in err
     assert sum(emulator.request_counts.values()) == 0
+
+
+def test_cli_load_prints_a_summary(emulator, tmp_path: Path, monkeypatch, capsys) -> None:
+    from semaphore_dagster.cli import main as console_main
+    from semaphore_dagster_tests.conftest import FIXED_NOW
+
+    monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "from_env.duckdb"))
+    argv = ["load", "--base-url", emulator.base_url, "--token-env", "EMU_TOKEN", "--start-date", "2026-01-01"]
+    argv += ["--now", FIXED_NOW.isoformat(), "--pipelines-dir", str(tmp_path / "p")]
+    assert console_main(argv) == 0
+    out = capsys.readouterr().out
+    truth = emulator.world.ground_truth()
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if line.endswith(" rows")}
+    assert counts["pipelines"] == len(truth["pipelines"]) and counts["jobs"] == len(truth["jobs"])
+    assert "requests:" in out and "time:" in out
+    assert (tmp_path / "from_env.duckdb").exists()

@@ -22,7 +22,7 @@ from semaphore_dagster.defs.checks.queries import Outcome
 from semaphore_dagster.defs.checks.rules import ENUMS, PRIMARY_KEYS, REFERENCES, TIMESTAMP_ORDERS
 from semaphore_dagster.defs.duckdb_reader import DuckDBLockedError, Reader, read_duckdb
 from semaphore_dagster.defs.ingestion.tables import table_key
-from semaphore_dagster.defs.settings import duckdb_path
+from semaphore_dagster.defs.settings import duckdb_path, lock_wait_seconds
 
 CheckQuery = Callable[[Reader, AssetCheckExecutionContext], Outcome]
 
@@ -53,7 +53,7 @@ def make_check(
     @asset_check(asset=table_key(table), name=name, description=description, blocking=blocking)
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         try:
-            with read_duckdb(duckdb_path()) as reader:
+            with read_duckdb(duckdb_path(), wait_seconds=lock_wait_seconds()) as reader:
                 outcome = query(reader, context)
         except DuckDBLockedError as exc:
             return AssetCheckResult(
