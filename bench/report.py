@@ -131,6 +131,11 @@ def target_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             _verdict(None if tick_s is None else tick_s <= TARGETS.sensor_tick_s),
         )
     )
+    for label, key in (
+        ("definitions import (s, no target)", "definitions_import_s"),
+        ("one job-log partition materialized in-process (s, no target)", "partition_materialize_s"),
+    ):
+        rows.append((label, _fmt(r.get(key), 2), "", ""))
     return rows
 
 

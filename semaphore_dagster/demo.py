@@ -51,10 +51,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from semaphore_dagster.defs.settings import NotConfiguredError, check_duckdb_name
+    from semaphore_dagster.emulator import WorldConfig
+
     duckdb_file = Path(args.duckdb).expanduser().absolute()
     try:
+        WorldConfig.preset(args.scale)
+        check_duckdb_name(duckdb_file)
         _claim_duckdb_file(duckdb_file)
-    except ValueError as exc:
+    except (ValueError, NotConfiguredError) as exc:
         print(f"semaphore-dagster demo: {exc}", file=sys.stderr)
         return 2
     token = f"demo-{secrets.token_hex(12)}"
@@ -303,4 +308,5 @@ def _serve_ui(port: int, home: Path) -> int:
         print("\nStopping dagster dev and the emulator ...")
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         stop_process_group(process)

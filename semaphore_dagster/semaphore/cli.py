@@ -13,7 +13,7 @@ from typing import Any
 
 import dlt
 
-from .errors import ConfigError, SemaphoreError, root_semaphore_error
+from .errors import ConfigError, SemaphoreError, one_line_failure
 from .pipeline import make_pipeline, run_load
 from .redaction import redact_text
 from .source import semaphore_source, source_client
@@ -99,10 +99,8 @@ def run(args: argparse.Namespace) -> int:
         )
         run_load(pipeline, source)
     except Exception as exc:  # one line, token-free
-        error = root_semaphore_error(exc)
         token = options.get("api_token", "") if "options" in locals() else ""
-        message = str(error) if error else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"error: {redact_text(message, token)}", file=sys.stderr)
+        print(f"error: {redact_text(one_line_failure(exc), token)}", file=sys.stderr)
         return 1
     _print_summary(pipeline, source, time.monotonic() - started)
     return 0
@@ -116,7 +114,9 @@ def _print_summary(pipeline: Any, source: Any, elapsed: float) -> None:
     for table in sorted(t for t in rows if not t.startswith("_dlt")):
         print(f"  {table:<30} {rows[table]:>9} rows")
     if client is not None:
-        print(f"requests: {client.request_count}")
+        top = sorted(client.requests_by_path.items(), key=lambda kv: -kv[1])[:6]
+        detail = ", ".join(f"{path} {count}" for path, count in top)
+        print(f"requests: {client.request_count}" + (f" ({detail})" if detail else ""))
     print(f"time: {elapsed:.1f} s")
 
 

@@ -48,3 +48,23 @@ def root_semaphore_error(exc: BaseException) -> SemaphoreError | None:
             return cur
         stack.extend([cur.__cause__, cur.__context__, getattr(cur, "exception", None)])
     return None
+
+
+def one_line_failure(exc: BaseException) -> str:
+    """A one-line description of a failed run: our own error's message, else the innermost cause's first
+    line (dlt wraps the real reason, e.g. a DuckDB lock, in several layers of step errors)."""
+    ours = root_semaphore_error(exc)
+    if ours is not None:
+        return str(ours)
+    innermost = exc
+    seen: set[int] = set()
+    while id(innermost) not in seen:
+        seen.add(id(innermost))
+        nxt = getattr(innermost, "exception", None) or innermost.__cause__ or innermost.__context__
+        if not isinstance(nxt, BaseException):
+            break
+        innermost = nxt
+    lines = [line.strip() for line in str(innermost).splitlines() if line.strip()]
+    step = getattr(exc, "step", None)
+    prefix = f"the {step} step failed: " if step else ""
+    return prefix + (lines[0] if lines else type(innermost).__name__)

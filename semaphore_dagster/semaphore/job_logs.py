@@ -8,6 +8,7 @@ The log body is consumed after dlt's retrying `send()` has returned, so a body c
 trickling body past the deadline) escapes dlt's retry: we retry the whole log here, with the same back-off.
 """
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -82,6 +83,21 @@ def _read_events(
     return stored, count, size, truncated
 
 
+def _cut_json_string(response: requests.Response) -> bool:
+    """A 404 reason is a JSON string (`"This job never started, ..."`); one that does not parse was cut off."""
+    try:
+        text = (response.text or "").strip()
+    except STREAM_ERRORS:  # the body itself was cut off
+        return True
+    if not text.startswith('"'):
+        return False
+    try:
+        json.loads(text)
+        return False
+    except ValueError:
+        return True
+
+
 def fetch_log(
     client: SemaphoreClient, job: dict[str, Any], log_max_bytes: int, deadline_s: float = 600.0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -105,6 +121,9 @@ def fetch_log(
         with response:
             status = response.status_code
             if status == 404:
+                if _cut_json_string(response):
+                    last_problem = "404 body cut off"
+                    continue
                 reason = _short_body(response, 500) or "Not Found"
                 return _log_row(job, "GONE" if job.get("gone") else "NOT_FOUND", source, reason), []
             if status in (401, 403) and source == "INLINE":
@@ -148,8 +167,8 @@ LOG_BATCH_JOBS = 200
 
 EVENTS_SCHEMA = pa.schema(
     [
-        ("job_id", pa.string()),
-        ("seq", pa.int64()),
+        pa.field("job_id", pa.string(), nullable=False),
+        pa.field("seq", pa.int64(), nullable=False),
         ("event", pa.string()),
         ("timestamp", pa.timestamp("us", tz="UTC")),
         ("directive", pa.string()),

@@ -167,6 +167,7 @@ def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
             data_from=fetcher,
             name="job_log_events",
             primary_key=list(spec_events.primary_key),
+            merge_key="job_id",  # a re-fetched log replaces all of the job's events (no stale tail)
             write_disposition="merge",
             columns=spec_events.dlt_columns(),
         ),

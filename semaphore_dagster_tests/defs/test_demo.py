@@ -50,3 +50,97 @@ def test_demo_refuses_to_overwrite_a_file_it_did_not_write(tmp_path: Path) -> No
     result = _demo(tmp_path, "--duckdb", str(other))
     assert result.returncode == 2
     assert "was not written by the demo" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_demo_ui_serves_with_automation_on_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    import json
+    import os
+    import re
+    import signal
+    import time
+    import urllib.request
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "semaphore_dagster.cli", "demo", "--ui", "--scale", "tiny"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # our own group: SIGINT below reaches only what this test started
+    )
+    port = None
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 600
+        for line in process.stdout:
+            found = re.search(r"Dagster UI: http://127\.0\.0\.1:(\d+)", line)
+            if found:
+                port = int(found.group(1))
+                break
+            assert time.monotonic() < deadline
+        assert port, "the demo never printed the UI address"
+        query = json.dumps(
+            {
+                "query": '{ sensorsOrError(repositorySelector: {repositoryName: "__repository__", '
+                'repositoryLocationName: "semaphore_dagster.definitions"}) '
+                "{ ... on Sensors { results { name sensorState { status } } } } }"
+            }
+        ).encode()
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=query,
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    sensors = json.loads(response.read())["data"]["sensorsOrError"].get("results") or []
+                status = {s["name"]: s["sensorState"]["status"] for s in sensors}.get(
+                    "semaphore_new_pipelines"
+                )
+            except OSError:
+                pass
+            if status is None:
+                time.sleep(2)
+        assert status == "RUNNING"
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        code = process.wait(timeout=120)
+    assert code == 0
+    with pytest.raises(OSError):  # dagster dev is gone with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--duckdb", "semaphore.duckdb"], "name it e.g. semaphore_ci.duckdb"),
+        (["--scale", "huge"], "unknown scale 'huge'"),
+    ],
+)
+def test_demo_bad_input_is_one_clear_line(
+    flags: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from semaphore_dagster import demo
+
+    monkeypatch.chdir(tmp_path)
+    parser = argparse.ArgumentParser()
+    demo.configure_parser(parser)
+    assert demo.run(parser.parse_args(flags)) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing written

@@ -33,34 +33,42 @@ def test_new_finished_jobs_ask_ci_first_then_their_days() -> None:
     )
     first = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
     assert first.ci_run_key and first.log_days == []  # logs wait for the CI run
-    assert first.state.pending_days == ["2026-10-30", "2026-10-31"] and first.state.watermark == 200
+    assert sorted(first.state.covered_days) == ["2026-10-30", "2026-10-31"] and first.state.watermark == 200
     nothing = Observation(finished=[], vanished=[], started=[], active=[])
     waiting = plan(first.state, nothing, NOW, ci_in_flight=True, max_runs=4, first_day=FIRST_DAY)
     assert waiting.ci_run_key is None and waiting.log_days == []
     after = plan(waiting.state, nothing, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
     assert [d for d, _ in after.log_days] == ["2026-10-31", "2026-10-30"]
-    assert after.state.pending_days == [] and after.ci_run_key is None
+    assert after.state.covered_days == {} and after.state.ready_days == {} and after.ci_run_key is None
     again = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
     assert again.ci_run_key == first.ci_run_key  # same news, same run key: Dagster de-duplicates
 
 
+def test_a_stream_of_ci_runs_does_not_starve_the_log_days() -> None:
+    state = WatchState(watermark=100, last_tick=NOW.timestamp() - 60)
+    news = Observation(finished=[finished("b", 200, 31)], vanished=[], started=[], active=[])
+    first = plan(state, news, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    started = Observation(finished=[], vanished=[], started=["r1"], active=["r1"])
+    busy = plan(first.state, started, NOW, ci_in_flight=True, max_runs=4, first_day=FIRST_DAY)
+    assert busy.log_days == [] and busy.state.ci_pending
+    more = Observation(finished=[], vanished=[], started=["r2"], active=["r1", "r2"])
+    done = plan(busy.state, more, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
+    assert done.ci_run_key is not None  # the next CI run ...
+    assert [d for d, _ in done.log_days] == ["2026-10-31"]  # ... and the days the previous one covered
+
+
 def test_cap_keeps_the_rest_for_later_ticks_and_ignores_days_outside_partitions() -> None:
-    state = WatchState(
-        watermark=100,
-        pending_days=["2026-10-27", "2026-10-28", "2026-10-29"],
-        pending_ids=["x"],
-        last_tick=1.0,
-    )
+    ready = {"2026-10-27": "k27", "2026-10-28": "k28", "2026-10-29": "k29"}
+    state = WatchState(watermark=100, ready_days=dict(ready), last_tick=1.0)
     seen = Observation(finished=[finished("old", 300, 1)], vanished=[], started=[], active=[])
     decided = plan(state, seen, NOW, ci_in_flight=False, max_runs=3, first_day=date(2026, 10, 20))
     assert decided.ci_run_key is not None
-    assert decided.log_days == []  # CI first; "2026-10-01" is before the first partition
-    assert "2026-10-01" not in decided.state.pending_days
+    assert decided.log_days == [("2026-10-29", "k29"), ("2026-10-28", "k28")]  # 3 runs: CI + 2 days
+    assert "2026-10-01" not in decided.state.covered_days  # before the first partition
     later = plan(
         decided.state, Observation([], [], [], []), NOW, ci_in_flight=False, max_runs=2, first_day=FIRST_DAY
     )
-    assert [d for d, _ in later.log_days] == ["2026-10-29", "2026-10-28"]
-    assert later.state.pending_days == ["2026-10-27"]
+    assert later.log_days == [("2026-10-27", "k27")] and later.state.ready_days == {}
 
 
 def test_jobs_gone_from_the_active_list_count_as_finished_since_the_last_tick() -> None:
@@ -69,7 +77,7 @@ def test_jobs_gone_from_the_active_list_count_as_finished_since_the_last_tick() 
     seen = Observation(finished=[], vanished=["r1"], started=["r3"], active=["r2", "r3"])
     decided = plan(state, seen, NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY)
     assert decided.ci_run_key is not None
-    assert decided.state.pending_days == ["2026-10-31", "2026-11-01"]  # the tick crossed midnight
+    assert sorted(decided.state.covered_days) == ["2026-10-31", "2026-11-01"]  # the tick crossed midnight
     assert decided.state.active == ["r2", "r3"]
 
 

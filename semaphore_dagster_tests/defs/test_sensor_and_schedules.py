@@ -59,10 +59,10 @@ def test_sensor_sees_new_pipelines_then_requests_their_log_days(configured: Emul
         assert news.run_requests[0].run_key != first.run_requests[0].run_key
         cursor = json.loads(news.cursor)
         assert cursor["watermark"] >= json.loads(first.cursor)["watermark"]
-        assert cursor["pending_days"], "the days of the newly finished jobs wait for the CI run"
+        assert cursor["covered_days"], "the days of the newly finished jobs wait for the CI run"
         logs = _tick(sensor, instance, news.cursor)  # no CI run in flight in this instance
         days = [r.partition_key for r in logs.run_requests]
-        assert days == sorted(cursor["pending_days"], reverse=True)[: SETTINGS.sensor_max_runs_per_tick]
+        assert days == sorted(cursor["covered_days"], reverse=True)[: SETTINGS.sensor_max_runs_per_tick]
         assert all(r.job_name == JOB_LOGS_JOB and r.run_key for r in logs.run_requests)
         assert len({r.run_key for r in logs.run_requests}) == len(logs.run_requests)
 
@@ -75,7 +75,7 @@ def test_sensor_caps_requests_per_tick(configured: EmulatorServer) -> None:
         cursor = _tick(sensor, instance, None).cursor
         configured.world.advance(timedelta(hours=30))  # crosses midnight: two days concerned
         cursor = _tick(sensor, instance, cursor).cursor
-        waiting = json.loads(cursor)["pending_days"]
+        waiting = sorted(json.loads(cursor)["covered_days"])
         assert len(waiting) >= 2
         seen_days = []
         for _ in waiting:

@@ -79,3 +79,46 @@ def test_cli_load_prints_a_summary(emulator, tmp_path: Path, monkeypatch, capsys
     assert counts["pipelines"] == len(truth["pipelines"]) and counts["jobs"] == len(truth["jobs"])
     assert "requests:" in out and "time:" in out
     assert (tmp_path / "from_env.duckdb").exists()
+
+
+def test_locked_duckdb_fails_in_one_line_then_converges(
+    emulator, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from semaphore_dagster_tests.conftest import FIXED_NOW
+
+    db = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+        argv = ["--base-url", emulator.base_url, "--token-env", "EMU_TOKEN", "--duckdb-path", str(db)]
+        argv += [
+            "--now",
+            FIXED_NOW.isoformat(),
+            "--start-date",
+            "2026-01-01",
+            "--pipelines-dir",
+            str(tmp_path / "p"),
+        ]
+        assert load_main(argv) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "lock" in err.lower() and TEST_TOKEN not in err, err
+    finally:
+        holder.kill()
+        holder.wait(10)
+    time.sleep(0.2)
+    assert load_main(argv) == 0
+    out = capsys.readouterr().out
+    assert "pipelines" in out

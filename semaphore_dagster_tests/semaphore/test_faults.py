@@ -26,7 +26,7 @@ TRANSIENT = [
     "reset:at=body,rate=0.03",
     "truncate:rate=0.03",
     pytest.param("half_json:rate=0.05", marks=SLOW),
-    "half_json:endpoint=logs.get,rate=0.2",
+    "half_json:endpoint=logs.get,rate=0.1",
     pytest.param("trickle:bytes_per_s=20000,rate=0.02", marks=SLOW),
     pytest.param("slow:seconds=2,rate=0.02", marks=SLOW),
     "empty_page:endpoint=workflows.list,page=1,once",
@@ -113,6 +113,7 @@ def test_revoked_token_fails_fast_without_retry_storm(duckdb_path: Path, pipelin
     assert_equals_ground_truth(duckdb_path, world)
 
 
+@pytest.mark.slow
 def test_huge_log_is_truncated_with_bounded_memory(duckdb_path: Path, pipelines_dir: Path) -> None:
     import psutil
 

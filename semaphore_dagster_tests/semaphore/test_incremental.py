@@ -61,7 +61,9 @@ def test_ci_subset_second_run(emulator, duckdb_path: Path, pipelines_dir: Path) 
         assert len(tables[table]) == len(truth[table]), table
 
 
-@pytest.mark.parametrize("steps", [[timedelta(hours=3)], [timedelta(minutes=20)] * 4])
+@pytest.mark.parametrize(
+    "steps", [[timedelta(hours=3)], pytest.param([timedelta(minutes=20)] * 4, marks=pytest.mark.slow)]
+)
 def test_live_transitions_are_captured(duckdb_path: Path, pipelines_dir: Path, steps) -> None:
     world = make_world("tiny")
     with EmulatorServer(world, token=TEST_TOKEN) as server:

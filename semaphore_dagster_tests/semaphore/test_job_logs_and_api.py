@@ -55,3 +55,19 @@ def test_sensor_api_iter_jobs_stops_at_the_cursor(emulator) -> None:
     assert recent and all(j["create_time"] >= cursor for j in recent)
     assert len(recent) < len(everything)
     assert api.request_count >= 2
+
+
+def test_refetch_with_a_smaller_cap_replaces_all_events(
+    emulator, duckdb_path: Path, pipelines_dir: Path
+) -> None:
+    pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
+    load(emulator, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
+    window = (FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1))
+    jobs = jobs_needing_logs(pipeline, *window)
+    options = {"base_url": emulator.base_url, "api_token": TEST_TOKEN}
+    run_load(pipeline, job_logs_source(jobs=jobs, **options))
+    run_load(pipeline, job_logs_source(jobs=jobs, log_max_bytes=40, **options))
+    truth = emulator.world.ground_truth(log_max_bytes=40)
+    tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
+    assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"])
+    assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])

@@ -59,15 +59,18 @@ def read_job(job: Mapping[str, Any]) -> SeenJob:
 
 @dataclass
 class WatchState:
-    """The sensor cursor (JSON)."""
+    """The sensor cursor (JSON). Log days move pending -> covered (a CI-activity run was requested after
+    they were seen) -> ready (no CI run in flight any more: that run is done) -> requested."""
 
     watermark: int | None = None  # creation time of the newest FINISHED job seen
     at_watermark: list[str] = field(default_factory=list)  # FINISHED ids created in that second
     active: list[str] = field(default_factory=list)  # ids active at the last tick
     last_tick: float | None = None
     ci_pending: bool = False  # a CI-activity run is wanted but one is still queued or running
-    pending_days: list[str] = field(default_factory=list)  # log partitions waiting for the CI run
-    pending_ids: list[str] = field(default_factory=list)  # newly finished jobs behind pending_days
+    pending_days: list[str] = field(default_factory=list)  # days of newly finished jobs, no CI run asked yet
+    pending_ids: list[str] = field(default_factory=list)  # the newly finished jobs behind pending_days
+    covered_days: dict[str, str] = field(default_factory=dict)  # day -> run key, waiting for the CI run
+    ready_days: dict[str, str] = field(default_factory=dict)  # day -> run key, to request (capped)
 
     @classmethod
     def load(cls, cursor: str | None) -> "WatchState | None":
@@ -149,20 +152,14 @@ def plan(
     """Decide the runs of this tick and the next cursor.
 
     A CI-activity run is requested when anything is new (one at a time: while one is queued or running,
-    the wish is kept in the cursor). Log partitions of the days concerned wait until no CI run is in
-    flight, so they load the jobs that run brought in. At most `max_runs` requests per tick; the rest
-    waits in the cursor. Run keys are digests of the job ids behind a request, so a repeated tick does
-    not launch the same run twice.
+    the wish is kept in the cursor). The log partitions of the days concerned are requested once a CI run
+    asked for after those jobs finished has completed, so they load the jobs it brought in; a stream of
+    new CI runs never starves them. At most `max_runs` requests per tick; the rest waits in the cursor.
+    Run keys are digests of the job ids behind a request, so a repeated tick launches nothing twice.
     """
-    new_state = WatchState(
-        watermark=state.watermark if state else None,
-        at_watermark=list(state.at_watermark) if state else [],
-        active=seen.active,
-        last_tick=now.timestamp(),
-        ci_pending=state.ci_pending if state else False,
-        pending_days=list(state.pending_days) if state else [],
-        pending_ids=list(state.pending_ids) if state else [],
-    )
+    new_state = WatchState(**json.loads(state.dump())) if state else WatchState()
+    new_state.active = seen.active
+    new_state.last_tick = now.timestamp()
     created = [j.created for j in seen.finished if j.created is not None]
     if created:
         newest = max(created)
@@ -172,6 +169,10 @@ def plan(
         elif new_state.watermark is None or newest > new_state.watermark:
             new_state.watermark, new_state.at_watermark = newest, sorted(same_second)
 
+    if not ci_in_flight:  # the CI run that covered these days has finished
+        new_state.ready_days.update(new_state.covered_days)
+        new_state.covered_days = {}
+
     if state is None:
         new_state.ci_pending = True  # first tick: catch up once
     elif seen.anything_new:
@@ -179,33 +180,29 @@ def plan(
         days = {j.finished.date() for j in seen.finished if j.finished}
         if seen.vanished and state.last_tick:
             days |= set(days_between(datetime.fromtimestamp(state.last_tick, UTC), now))
-        today = now.date()
-        wanted = {d.isoformat() for d in days if first_day <= d <= today}
+        wanted = {d.isoformat() for d in days if first_day <= d <= now.date()}
         new_state.pending_days = sorted(set(new_state.pending_days) | wanted)
         new_state.pending_ids = sorted(
             set(new_state.pending_ids) | {j.job_id for j in seen.finished} | set(seen.vanished)
         )
 
-    ci_run_key = None
     budget = max(max_runs, 1)
+    ci_run_key = None
     if new_state.ci_pending and not ci_in_flight:
         ci_run_key = f"ci-{digest([*new_state.pending_ids, *seen.started, str(new_state.watermark)])}"
         new_state.ci_pending = False
         budget -= 1
-        ci_in_flight = True
-
-    log_days: list[tuple[str, str]] = []
-    if new_state.pending_days and not ci_in_flight and budget > 0:
-        newest_first = sorted(new_state.pending_days, reverse=True)
-        chosen, rest = newest_first[:budget], newest_first[budget:]
         behind = digest(new_state.pending_ids)
-        log_days = [(day, f"logs-{day}-{behind}") for day in chosen]
-        new_state.pending_days = sorted(rest)
-        if not rest:
-            new_state.pending_ids = []
+        for day in new_state.pending_days:
+            new_state.covered_days[day] = f"logs-{day}-{behind}"
+        new_state.pending_days, new_state.pending_ids = [], []
 
+    chosen = sorted(new_state.ready_days, reverse=True)[:budget] if budget > 0 else []
+    log_days = [(day, new_state.ready_days.pop(day)) for day in chosen]
+
+    waiting = len(new_state.pending_days) + len(new_state.covered_days) + len(new_state.ready_days)
     reason = (
         f"{len(seen.finished) + len(seen.vanished)} newly finished, {len(seen.started)} started job(s); "
-        f"{len(new_state.pending_days)} log day(s) waiting"
+        f"{waiting} log day(s) waiting"
     )
     return Plan(ci_run_key, log_days, new_state, reason)
