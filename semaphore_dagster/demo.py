@@ -62,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, NotConfiguredError) as exc:
         print(f"semaphore-dagster demo: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, duckdb_file)
+    except KeyboardInterrupt:
+        print("\nsemaphore-dagster demo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, duckdb_file: Path) -> int:
     token = f"demo-{secrets.token_hex(12)}"
     with (
         _restored_environment(),
@@ -230,7 +238,11 @@ def _write_report(duckdb_file: Path, out_path: Path) -> None:
         from semaphore_dagster.insights.report import write_report
     except ImportError:
         return
-    written = write_report(duckdb_file, out_path.expanduser().absolute())
+    try:
+        written = write_report(duckdb_file, out_path.expanduser().absolute())
+    except Exception as exc:  # the report is a bonus: the load and its checks already decided the outcome
+        print(f"\nInsights report not written: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return
     print(f"\nInsights report: {written or out_path}")
 
 

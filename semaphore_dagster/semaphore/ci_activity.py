@@ -7,9 +7,9 @@ for the state, docs/source.md for the rules):
   the overlap are skipped.
 * pipelines, per project, two listings with `created_before`/`done_before` = run start:
   L1 `created_after` = min(watermark - overlap, oldest open pipeline) but not before run start - lookback
-  (new pipelines, and the current state of the open ones); L2 `done_after` = done watermark - overlap
-  (pipelines that became DONE). A DONE pipeline is emitted once; an open one whenever its row changed.
-  Open pipelines older than the lookback are re-described one by one (the sweep).
+  (new pipelines, and the current state of the open ones); L2 `done_after` = done watermark - lookback
+  (pipelines that became DONE, and late changes to DONE ones). A row is emitted only when it is new or its
+  fingerprint changed. Open pipelines older than the lookback are re-described one by one (the sweep).
 * blocks and jobs of each pipeline newly seen DONE: one `GET /pipelines/{id}?detailed=true` each (parallel);
   job details from `GET /jobs?states=FINISHED` (newest first, 30 a page, walked in the background meanwhile)
   down to the oldest of those pipelines (not past the lookback), then `GET /jobs/{id}` for the rest.
@@ -71,7 +71,8 @@ class CiPlanner:
         self.run_s = to_unix_seconds(ctx.run_start)
         self.start_s = to_unix_seconds(ctx.start_date)
         self.overlap_s = int(settings.CREATED_OVERLAP.total_seconds())
-        self.floor_s = self.run_s - int(ctx.lookback.total_seconds())
+        self.lookback_s = int(ctx.lookback.total_seconds())
+        self.floor_s = self.run_s - self.lookback_s
 
     # --- listing helpers --------------------------------------------------------------------------------
 
@@ -95,17 +96,17 @@ class CiPlanner:
     def _accept(self, st: dict[str, Any], row: dict[str, Any], plan: Plan, force: bool = False) -> None:
         ppl_id = row["ppl_id"]
         created_s = _s(row.get("created_at"))
+        digest = fingerprint(row)
         if row.get("state") == "DONE":
-            known = ppl_id in st["known_done"]
-            if known and not force:
-                return
-            st["known_done"][ppl_id] = [created_s, _s(row.get("done_at"))]
+            known = st["known_done"].get(ppl_id)
+            if known and known[2:] == [digest] and not force:
+                return  # loaded before, unchanged
+            st["known_done"][ppl_id] = [created_s, _s(row.get("done_at")), digest]
             st["open"].pop(ppl_id, None)
             plan.pipelines[ppl_id] = row
             if not known:
-                plan.newly_done[ppl_id] = row
+                plan.newly_done[ppl_id] = row  # first time DONE: blocks, jobs, logs, promotions
             return
-        digest = fingerprint(row)
         previous = st["open"].get(ppl_id)
         if previous and previous[1] == digest and not force:
             return
@@ -138,8 +139,8 @@ class CiPlanner:
         seen: set[str] = set()
         created_max, done_max = st.get("ppl_created_max", self.start_s), st.get("ppl_done_max", self.start_s)
         listings = [{"project_id": project_id, "created_after": lower, "created_before": self.run_s}]
-        if not plan.first_run:  # L2: pipelines that became DONE since the last run
-            done_after = st["ppl_done_max"] - self.overlap_s
+        if not plan.first_run:  # L2: pipelines DONE within the lookback (new, or changed late)
+            done_after = st["ppl_done_max"] - self.lookback_s
             listings.append({"project_id": project_id, "done_after": done_after, "done_before": self.run_s})
         for params in listings:
             for raw in self._list("pipelines", params, "ppl_id"):
@@ -151,7 +152,7 @@ class CiPlanner:
                 self._accept(st, row, plan)
         st["ppl_created_max"], st["ppl_done_max"] = created_max, done_max
         plan.unseen_open = [(project_id, ppl_id) for ppl_id in st["open"] if ppl_id not in seen]
-        prune_known_done(st["known_done"], self.floor_s, done_max - self.overlap_s)
+        prune_known_done(st["known_done"], self.floor_s, done_max - self.lookback_s)
         return plan
 
     def _plan(self) -> Plan:

@@ -12,8 +12,8 @@ Layout (`source_state()["ci"]`):
         ppl_created_max newest pipeline created_at (unix s) listed so far
         ppl_done_max    newest pipeline done_at (unix s) listed so far
         open            {ppl_id: [created_s, fingerprint]}: loaded as not DONE, re-checked every run
-        known_done      {ppl_id: [created_s, done_s]}: loaded as DONE (blocks/jobs/logs done); pruned when
-                        older than the lookback and the done overlap
+        known_done      {ppl_id: [created_s, done_s, fingerprint]}: loaded as DONE (blocks/jobs/logs
+                        done); pruned when both its creation and its done time are older than the lookback
     promotions_open     {ppl_id: created_s}: pipelines whose promotions were still PROCESSING
     deploy_seen         {target_id: triggered_us}: newest deployment the promotions resource has looked at
 """
@@ -55,6 +55,6 @@ def prune_recent(recent: dict[str, int], newest: int, overlap_s: int) -> None:
         del recent[key]
 
 
-def prune_known_done(known: dict[str, list[int]], floor_s: int, done_floor_s: int) -> None:
-    for key in [k for k, (created, done) in known.items() if created < floor_s and done < done_floor_s]:
+def prune_known_done(known: dict[str, list[Any]], floor_s: int, done_floor_s: int) -> None:
+    for key in [k for k, entry in known.items() if entry[0] < floor_s and entry[1] < done_floor_s]:
         del known[key]

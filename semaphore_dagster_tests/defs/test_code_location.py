@@ -39,6 +39,25 @@ def test_every_table_is_an_asset_with_group_deps_kinds_and_table_name(code_locat
     assert nodes[table_key("deployments")].parent_keys == {table_key("deployment_targets")}
 
 
+def test_every_writer_of_the_duckdb_file_is_in_the_duckdb_pool(code_location: dg.Definitions) -> None:
+    writers = [
+        a
+        for a in code_location.assets or []
+        if isinstance(a, dg.AssetsDefinition) and any(k.path[0] == "semaphore" for k in a.keys)
+    ]
+    assert {a.node_def.name for a in writers} == {
+        "semaphore_org",
+        "semaphore_ci",
+        "semaphore_fleet",
+        "semaphore_deployments",
+        "semaphore_logs",
+    }
+    assert {a.node_def.pool for a in writers} == {"duckdb"}
+    # the log partitions backfill in one run (window-bounded body)
+    logs = next(a for a in writers if a.node_def.name == "semaphore_logs")
+    assert logs.backfill_policy == dg.BackfillPolicy.single_run()
+
+
 def test_job_logs_are_day_partitioned_and_everything_else_is_not(code_location: dg.Definitions) -> None:
     nodes = _semaphore_nodes(code_location)
     partitioned = {k.path[-1] for k, n in nodes.items() if n.partitions_def is not None}
@@ -121,3 +140,21 @@ def test_start_date_from_settings(value: str, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SEMAPHORE_DAGSTER_LOGS_START_DATE", "first of october")
     with pytest.raises(ValueError, match="SEMAPHORE_DAGSTER_LOGS_START_DATE"):
         DagsterSettings.from_env()
+
+
+def test_a_revoked_token_fails_the_run_with_one_token_free_line(
+    code_location: dg.Definitions, emulator, pointed_at
+) -> None:
+    from semaphore_dagster_tests.conftest import TEST_TOKEN
+
+    emulator.revoke_token()
+    job = dg.define_asset_job("only_projects_revoked", selection=[table_key("projects")])
+    defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def(job.name).execute_in_process(instance=instance, raise_on_error=False)
+        logs = [e for e in instance.all_logs(result.run_id)]
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "AuthError" in message and len(message.strip().splitlines()) == 1, message
+    assert all(TEST_TOKEN not in str(entry) for entry in logs)

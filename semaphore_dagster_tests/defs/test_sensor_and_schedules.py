@@ -143,3 +143,31 @@ def test_schedules_evaluate(code_location: dg.Definitions) -> None:
         assert len(hourly.run_requests) == 1
     assert schedules["semaphore_ci_activity_hourly"].job_name == CI_ACTIVITY_JOB
     assert schedules["semaphore_ci_activity_hourly"].cron_schedule == "7 * * * *"
+
+
+def test_a_locked_duckdb_file_does_not_disturb_the_sensor(
+    configured: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "semaphore_ci.duckdb"
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        sensor = build_new_pipelines_sensor(SETTINGS)
+        with dg.instance_for_test() as instance:
+            result = _tick(sensor, instance, None)
+        assert [r.job_name for r in result.run_requests] == [CI_ACTIVITY_JOB]
+    finally:
+        holder.kill()
+        holder.wait()

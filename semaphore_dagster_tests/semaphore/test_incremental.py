@@ -62,7 +62,12 @@ def test_ci_subset_second_run(emulator, duckdb_path: Path, pipelines_dir: Path) 
 
 
 @pytest.mark.parametrize(
-    "steps", [[timedelta(hours=3)], pytest.param([timedelta(minutes=20)] * 4, marks=pytest.mark.slow)]
+    "steps",
+    [
+        [timedelta(hours=3)],
+        pytest.param([timedelta(minutes=20)] * 4, marks=pytest.mark.slow),
+        pytest.param([timedelta(days=2, hours=7)] * 2, marks=pytest.mark.slow),  # gaps near the lookback
+    ],
 )
 def test_live_transitions_are_captured(duckdb_path: Path, pipelines_dir: Path, steps) -> None:
     world = make_world("tiny")

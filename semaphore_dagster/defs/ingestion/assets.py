@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from semaphore_dagster.defs.ingestion.runtime import (
+    build_source,
     connection_kwargs,
     placeholder_connection,
     placeholder_pipeline,
@@ -31,7 +32,7 @@ from semaphore_dagster.defs.settings import (
 def _source(connection: dict[str, str], tables: list[str]):
     from semaphore_dagster.semaphore import semaphore_source
 
-    return semaphore_source(**connection, include_logs=False).with_resources(*tables)
+    return build_source(semaphore_source, **connection, include_logs=False).with_resources(*tables)
 
 
 def build_group_assets(pipeline_name: str) -> AssetsDefinition:

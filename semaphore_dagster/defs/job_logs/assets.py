@@ -13,6 +13,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from semaphore_dagster.defs.ingestion.runtime import (
+    build_source,
     connection_kwargs,
     placeholder_connection,
     placeholder_pipeline,
@@ -51,7 +52,7 @@ def build_job_log_assets(start: date) -> AssetsDefinition:
             f"{len(jobs)} finished job(s) without logs between {window.start.isoformat()} "
             f"and {window.end.isoformat()}"
         )
-        source = job_logs_source(jobs=jobs, **connection_kwargs(connection))
+        source = build_source(job_logs_source, jobs=jobs, **connection_kwargs(connection))
         for result in run_dlt(context, dlt, source, pipeline):
             metadata = dict(result.metadata or {})
             metadata["jobs_fetched"] = len(jobs)
