@@ -66,4 +66,4 @@ def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
 
 @pytest.fixture
 def duckdb_path(tmp_path: Path) -> Path:
-    return tmp_path / "semaphore.duckdb"
+    return tmp_path / "semaphore_ci.duckdb"

@@ -131,3 +131,22 @@ def test_huge_log_is_truncated_with_bounded_memory(duckdb_path: Path, pipelines_
     assert growth < 300, f"RSS grew {growth:.0f} MB for a 60 MB log"
     truth = world.ground_truth(log_max_bytes=1_000_000)
     assert len(logs) == len(truth["job_logs"])
+
+
+def test_after_a_429_no_worker_bursts(tiny_world) -> None:
+    """A 429's Retry-After holds back every worker thread, not only the one that got it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from semaphore_dagster.semaphore import ApiError
+    from semaphore_dagster.semaphore.client import SemaphoreClient
+
+    with EmulatorServer(tiny_world, token=TEST_TOKEN, faults="429:burst=1,retry_after=2") as server:
+        client = SemaphoreClient(server.base_url, TEST_TOKEN, max_attempts=1)
+        with pytest.raises(ApiError, match="429"):
+            client.get_json("projects")  # the 429 closes the gate for 2 s
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(lambda _: client.get_json("projects"), range(6)))
+        elapsed = time.monotonic() - started
+    assert all(len(r) == 2 for r in results)
+    assert elapsed >= 1.5, f"workers went on after {elapsed:.2f} s"

@@ -37,7 +37,9 @@ def test_page_link_follows_the_page_number_not_the_host() -> None:
     assert request.params == {"page": 1, "page_size": 100}
     paginator.update_state(_response({"link": _link(2), "total": "150"}))
     paginator.update_request(request)
-    assert paginator.has_next_page and request.params["page"] == 2 and request.url.startswith("http://127.0.0.1")
+    assert (
+        paginator.has_next_page and request.params["page"] == 2 and request.url.startswith("http://127.0.0.1")
+    )
     assert paginator.total == 150
 
 

@@ -29,10 +29,17 @@ from semaphore_dagster.defs.settings import (
 )
 
 
-def _source(connection: dict[str, str], tables: list[str]):
+def _source(connection: dict[str, str], tables: list[str], pipeline_name: str):
+    """The source restricted to `tables`, with its dlt schema named after the pipeline.
+
+    Every group loads into the one dataset `semaphore`; were all their schemas named `semaphore`, dlt would
+    keep one schema name with a different table subset per pipeline in `_dlt_version`, and
+    `pipeline.dataset()` (and dlt's schema restore) would see whichever group loaded last.
+    """
     from semaphore_dagster.semaphore import semaphore_source
 
-    return build_source(semaphore_source, **connection, include_logs=False).with_resources(*tables)
+    source = build_source(semaphore_source, **connection, include_logs=False).with_resources(*tables)
+    return source.clone(with_name=pipeline_name)
 
 
 def build_group_assets(pipeline_name: str) -> AssetsDefinition:
@@ -40,7 +47,7 @@ def build_group_assets(pipeline_name: str) -> AssetsDefinition:
     tables = tables_of_pipeline(pipeline_name)
 
     @dlt_assets(
-        dlt_source=_source(placeholder_connection(), tables),
+        dlt_source=_source(placeholder_connection(), tables, pipeline_name),
         dlt_pipeline=placeholder_pipeline(pipeline_name),
         name=pipeline_name,
         dagster_dlt_translator=SemaphoreDltTranslator(),
@@ -48,7 +55,7 @@ def build_group_assets(pipeline_name: str) -> AssetsDefinition:
     )
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[MaterializeResult]:
         connection = require_connection()
-        source = _source(connection_kwargs(connection), tables)
+        source = _source(connection_kwargs(connection), tables, pipeline_name)
         yield from run_dlt(context, dlt, source, real_pipeline(pipeline_name))
 
     return _assets

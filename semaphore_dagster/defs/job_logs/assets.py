@@ -29,7 +29,7 @@ from semaphore_dagster.defs.settings import DUCKDB_POOL, PIPELINE_LOGS
 def _placeholder_source():
     from semaphore_dagster.semaphore import job_logs_source
 
-    return job_logs_source(jobs=[], **placeholder_connection())
+    return job_logs_source(jobs=[], **placeholder_connection()).clone(with_name=PIPELINE_LOGS)
 
 
 def build_job_log_assets(start: date) -> AssetsDefinition:
@@ -52,7 +52,9 @@ def build_job_log_assets(start: date) -> AssetsDefinition:
             f"{len(jobs)} finished job(s) without logs between {window.start.isoformat()} "
             f"and {window.end.isoformat()}"
         )
-        source = build_source(job_logs_source, jobs=jobs, **connection_kwargs(connection))
+        source = build_source(job_logs_source, jobs=jobs, **connection_kwargs(connection)).clone(
+            with_name=PIPELINE_LOGS  # its own dlt schema name: see defs/ingestion/assets.py `_source`
+        )
         for result in run_dlt(context, dlt, source, pipeline):
             metadata = dict(result.metadata or {})
             metadata["jobs_fetched"] = len(jobs)
