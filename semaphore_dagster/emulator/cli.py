@@ -54,6 +54,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--export-ground-truth", metavar="DIR", default=None, help="write <table>.json ground truth into DIR"
     )
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    # The spec's inferred behaviours (not seen on the wire) are the defaults; these switch them.
+    parser.add_argument(
+        "--json-content-type",
+        action="store_true",
+        help="send Content-Type: application/json on plumber/projecthub JSON (default: none, as inferred)",
+    )
+    parser.add_argument(
+        "--promotions-without-switch",
+        choices=("error", "empty"),
+        default="error",
+        help="promotions of a pipeline with no switch: a 400 (inferred, default) or []",
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -111,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         live=args.live,
         live_speed=args.live_speed,
         link_base=args.link_base,
+        json_content_type=args.json_content_type,
+        promotions_without_switch=args.promotions_without_switch,
     )
     try:
         server.start()

@@ -38,6 +38,7 @@ class Response:
     body: bytes | Iterable[bytes] = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     content_type: str | None = None
+    is_json: bool = False  # a JSON body sent without Content-Type (see EmulatorServer(json_content_type=...))
 
     @property
     def streamed(self) -> bool:
@@ -57,7 +58,7 @@ def ok(
     obj: object, headers: list[tuple[str, str]] | None = None, content_type: str | None = None
 ) -> Response:
     """200 with a JSON body and, like plumber-public and projecthub, no Content-Type unless given."""
-    return Response(200, dumps(obj), headers or [], content_type)
+    return Response(200, dumps(obj), headers or [], content_type, is_json=True)
 
 
 def text(status: int, body: str, content_type: str | None = None) -> Response:
@@ -66,12 +67,12 @@ def text(status: int, body: str, content_type: str | None = None) -> Response:
 
 def json_string(status: int, msg: str) -> Response:
     """plumber-public's `respond/3` error: the message JSON-encoded as a string, quotes included."""
-    return Response(status, dumps(msg))
+    return Response(status, dumps(msg), is_json=True)
 
 
 def message(status: int, msg: str) -> Response:
     """projecthub's `{"message": "..."}` error body."""
-    return Response(status, dumps({"message": msg}))
+    return Response(status, dumps({"message": msg}), is_json=True)
 
 
 def grpc_error(status: int, code: int, msg: str) -> Response:

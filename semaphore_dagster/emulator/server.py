@@ -117,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if resp.content_type:
             self.send_header("Content-Type", resp.content_type)
+        elif resp.is_json and self.server.emulator.json_content_type:
+            self.send_header("Content-Type", r.JSON_CT)
         if resp.streamed:
             self._write_chunked(resp, body_fault, stop)
             return
@@ -183,7 +185,8 @@ class EmulatorServer:
     its port, as Semaphore's backends build it), `projects_page_size` (projecthub's 500),
     `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`),
     `log_redirect_base` (scheme+host of the self-hosted log redirect; default the one the client used, while
-    Semaphore itself answers `https://` + its host without a port).
+    Semaphore itself answers `https://` + its host without a port), `json_content_type` (False: plumber and
+    projecthub JSON goes without Content-Type, as the spec infers from Plug defaults; True: application/json).
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class EmulatorServer:
         promotions_without_switch: str = "error",
         live_tick_s: float = 0.5,
         log_redirect_base: str | None = None,
+        json_content_type: bool = False,
     ) -> None:
         if log_mode not in LOG_MODES:
             raise ValueError(f"log_mode must be one of {', '.join(LOG_MODES)}, got {log_mode!r}")
@@ -219,6 +223,9 @@ class EmulatorServer:
         self.log_redirect_base = log_redirect_base
         self.projects_page_size = projects_page_size
         self.promotions_without_switch = promotions_without_switch
+        # The spec infers (from Plug defaults, not seen on the wire) that plumber-public and projecthub send
+        # JSON with no Content-Type; True sends `application/json` on those answers instead.
+        self.json_content_type = json_content_type
         spec = FaultSpec.parse(faults) if isinstance(faults, str) else (faults or FaultSpec())
         self.faults = spec
         self._injector = FaultInjector(spec)

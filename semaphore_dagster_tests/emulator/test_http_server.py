@@ -165,3 +165,26 @@ def test_other_methods_get_plumbers_404_and_keep_the_connection_usable() -> None
         conn.request("GET", f"{V}/self_hosted_agent_types", headers=AUTH)
         assert conn.getresponse().status == 200
         conn.close()
+
+
+def test_inferred_behaviours_are_switchable() -> None:
+    """The spec infers (not seen on the wire) no Content-Type on plumber/projecthub JSON and a 400 for the
+    promotions of a pipeline without a switch: both are the defaults, and both can be switched."""
+    world = make_world("tiny")
+    no_switch = next(
+        p for p in world.list_pipelines(project_id=world.list_projects()[0].id) if not p.switch_id
+    )
+    with EmulatorServer(world, token=TEST_TOKEN) as default:
+        projects = get(default.base_url, "/api/v1alpha/projects")
+        assert projects.status == 200 and projects.header("Content-Type") is None
+        promotions = get(default.base_url, "/api/v1alpha/promotions", {"pipeline_id": no_switch.ppl_id})
+        assert promotions.status == 400 and isinstance(promotions.json(), str)
+    with EmulatorServer(
+        world, token=TEST_TOKEN, json_content_type=True, promotions_without_switch="empty"
+    ) as switched:
+        projects = get(switched.base_url, "/api/v1alpha/projects")
+        assert projects.header("Content-Type") == "application/json"
+        not_found = get(switched.base_url, "/api/v1alpha/plumber-workflows/" + "0" * 36)
+        assert not_found.status == 404 and not_found.header("Content-Type") is None  # plain-text plug body
+        promotions = get(switched.base_url, "/api/v1alpha/promotions", {"pipeline_id": no_switch.ppl_id})
+        assert promotions.status == 200 and promotions.json() == []
