@@ -17,7 +17,12 @@ from semaphore_dagster.emulator.timeline import reveal
 MAX_STEP = timedelta(days=7)
 
 
-def advance(world, delta: timedelta) -> None:
+def advance(world, delta: timedelta, activity: float = 1.0) -> None:
+    """Move the clock by `delta`. `activity` multiplies how much happens meanwhile (new workflows, old
+    promotions): a live server whose world follows the wall clock keeps its clock there (a real server's
+    clock is the client's) and shows more happening instead of racing ahead of the loader's time."""
+    if activity <= 0:
+        raise ValueError(f"world.advance needs a positive activity, got {activity}")
     if delta < timedelta(0):
         raise ValueError(f"world.advance needs a non-negative timedelta, got {delta}")
     if delta > MAX_STEP:
@@ -28,23 +33,24 @@ def advance(world, delta: timedelta) -> None:
         planner = Planner(world, rng)
         begin, end = world.now(), world.now() + delta
         for profile in world._profiles:
-            times = [(t, False) for t in workflow_times(rng, world.config.pipelines_per_day, begin, end)]
+            rate = world.config.pipelines_per_day * activity
+            times = [(t, False) for t in workflow_times(rng, rate, begin, end)]
             times += [(t, True) for t in nightly_times(begin, end)]
             for at, nightly in sorted(times):
                 if nightly:
                     plan_scheduled_run(world, planner, profile, at)
                 else:
                     planner.plan_workflow(profile, at)
-        _promote_old(world, planner, begin, end)
+        _promote_old(world, planner, begin, end, activity)
         _agents_come_and_go(world, planner, delta, end)
         world._clock = end
         reveal(world, end)
 
 
-def _promote_old(world, planner: Planner, begin, end) -> None:
+def _promote_old(world, planner: Planner, begin, end, activity: float = 1.0) -> None:
     """Now and then someone promotes an old passed pipeline by hand (a promotion added long after DONE)."""
     rng = planner.rng
-    hours = (end - begin).total_seconds() / 3600
+    hours = (end - begin).total_seconds() / 3600 * activity
     if rng.random() >= min(1.0, 0.15 * hours):
         return
     profiles = [p for p in world._profiles if p.promotions]

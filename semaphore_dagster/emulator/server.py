@@ -180,8 +180,9 @@ class EmulatorServer:
     Parameters: `token` (one or a list of accepted API tokens), `host`/`port` (loopback, 0 = any free port),
     `faults` (`FaultSpec` or its string form), `latency_ms`/`jitter_ms` (added to every request),
     `log_mode` (`cloud`: inline logs except for self-hosted jobs; `self_hosted`: every log redirects, as in
-    CE/EE installs), `live` with `live_speed` (simulated seconds per wall second: a thread advances the
-    world), `link_base` (the scheme+host of style-A `link` URLs; default `http://` + the Host header without
+    CE/EE installs), `live` with `live_speed` (a thread advances the world: a wall-clock world stays on the
+    wall clock with `live_speed` times the activity; a fixed-`now` world moves `live_speed` simulated seconds
+    per second), `link_base` (the scheme+host of style-A `link` URLs; default `http://` + the Host header without
     its port, as Semaphore's backends build it), `projects_page_size` (projecthub's 500),
     `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`),
     `log_redirect_base` (scheme+host of the self-hosted log redirect; default the one the client used, while
@@ -324,13 +325,21 @@ class EmulatorServer:
     # --- live mode --------------------------------------------------------------------------------------------
 
     def _tick_live(self) -> None:
+        """A world generated on the wall clock (`now=None`) stays on it: a real server's clock is the
+        loader's, and a world racing ahead would hide its new rows behind the loader's `created_before`
+        window. There `live_speed` multiplies the activity (new workflows per hour). A world with a fixed
+        `now` moves `live_speed` simulated seconds per wall second."""
+        follows_wall_clock = getattr(getattr(self.world, "config", None), "now", 1) is None
         last = time.monotonic()
         while not self._stop.wait(self.live_tick_s):
             now = time.monotonic()
-            delta = timedelta(seconds=(now - last) * self.live_speed)
+            elapsed = now - last
             last = now
             with self.world.lock:
-                self.world.advance(delta)
+                if follows_wall_clock:
+                    self.world.advance(timedelta(seconds=elapsed), activity=self.live_speed)
+                else:
+                    self.world.advance(timedelta(seconds=elapsed * self.live_speed))
 
     # --- one request ------------------------------------------------------------------------------------------
 

@@ -96,11 +96,12 @@ class World:
 
         return generate_world(config)
 
-    def advance(self, delta: timedelta) -> None:
-        """Move the clock forward by `delta` and apply what happens meanwhile (see live.py)."""
+    def advance(self, delta: timedelta, activity: float = 1.0) -> None:
+        """Move the clock forward by `delta` and apply what happens meanwhile, `activity` times as much
+        (see live.py)."""
         from semaphore_dagster.emulator.live import advance
 
-        advance(self, delta)
+        advance(self, delta, activity)
 
     def ground_truth(
         self,

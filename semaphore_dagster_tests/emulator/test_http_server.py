@@ -188,3 +188,27 @@ def test_inferred_behaviours_are_switchable() -> None:
         assert not_found.status == 404 and not_found.header("Content-Type") is None  # plain-text plug body
         promotions = get(switched.base_url, "/api/v1alpha/promotions", {"pipeline_id": no_switch.ppl_id})
         assert promotions.status == 200 and promotions.json() == []
+
+
+def test_live_wall_clock_world_stays_on_the_wall_clock() -> None:
+    """A world generated on the wall clock keeps its clock there in live mode (a loader windows its listings
+    with `created_before = now`), and `live_speed` multiplies what happens instead."""
+    from datetime import UTC, datetime
+
+    from semaphore_dagster.emulator import World, WorldConfig
+
+    world = World.generate(WorldConfig.preset("tiny", seed=3, now=None))
+    project_id = world.list_projects()[0].id
+    with EmulatorServer(world, token=TEST_TOKEN, live=True, live_speed=50_000, live_tick_s=0.05) as server:
+        total_before = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        deadline = time.monotonic() + 10
+        total = total_before
+        while time.monotonic() < deadline and total <= total_before:
+            time.sleep(0.1)
+            total = int(get(server.base_url, f"{V}/pipelines", {"project_id": project_id}).header("total"))
+        assert total > total_before
+        with world.lock:
+            skew = (world.now() - datetime.now(UTC)).total_seconds()
+        assert abs(skew) < 5
+        newest = get(server.base_url, f"{V}/pipelines", {"project_id": project_id, "page_size": 1}).json()[0]
+        assert newest["created_at"]["seconds"] <= datetime.now(UTC).timestamp() + 1
