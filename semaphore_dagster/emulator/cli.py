@@ -39,7 +39,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--live", action="store_true", help="time advances: new pipelines appear, running ones finish"
     )
     parser.add_argument(
-        "--live-speed", type=float, default=60.0, help="--live: activity multiplier on the wall clock (with --now: simulated seconds per second)"
+        "--live-speed",
+        type=float,
+        default=60.0,
+        help="--live: activity multiplier on the wall clock (with --now: simulated seconds per second)",
     )
     parser.add_argument("--now", default=None, help="fixed 'now' as ISO-8601 (default: the wall clock)")
     parser.add_argument(
