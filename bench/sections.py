@@ -324,4 +324,5 @@ def section_logs(bench: Bench) -> None:
     }
     bench.results["log_events_per_s"] = throughput["events_per_s"]
     bench.results["log_100mb_peak_rss_mb"] = runs["stored_in_full"]["peak_rss_mb"]
+    bench.results["log_100mb_peak_rss_mb_default_cap"] = runs["default_cap"]["peak_rss_mb"]
     bench.results["log_huge_mb"] = round(size_mb, 1)
