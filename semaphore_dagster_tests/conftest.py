@@ -4,7 +4,10 @@ Tests use real parts: no mocks of our own code.
 """
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,3 +70,23 @@ def emulator_factory() -> Iterator[Callable[..., EmulatorServer]]:
 @pytest.fixture
 def duckdb_path(tmp_path: Path) -> Path:
     return tmp_path / "semaphore_ci.duckdb"
+
+
+@contextmanager
+def holding_duckdb_lock(path: Path) -> Iterator[None]:
+    """Another process holds a read-write connection to `path` (DuckDB's single-writer lock) meanwhile."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()

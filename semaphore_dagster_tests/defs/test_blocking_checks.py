@@ -1,7 +1,5 @@
 """Blocking checks fail on data broken on purpose and stop the assets downstream of their table."""
 
-import subprocess
-import sys
 from collections.abc import Callable
 
 import dagster as dg
@@ -9,6 +7,7 @@ import duckdb
 import pytest
 
 from semaphore_dagster.defs.ingestion.tables import table_key
+from semaphore_dagster_tests.conftest import holding_duckdb_lock
 
 
 def _break(path, *statements: str) -> None:
@@ -109,24 +108,11 @@ def test_a_file_locked_by_another_process_warns_and_blocks_nothing(
     code_location: dg.Definitions, loaded_copy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "1")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(loaded_copy)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    with holding_duckdb_lock(loaded_copy):
         with dg.instance_for_test() as instance:
             result = _run_check_then_downstream(
                 code_location, instance, "projects", "primary_key_unique_not_null", None
             )
-    finally:
-        holder.kill()
-        holder.wait()
     evaluation = next(iter(result.get_asset_check_evaluations()))
     assert result.success  # a WARN does not fail the run
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN

@@ -1,7 +1,5 @@
 """The check SQL on small DuckDB files built here (no Dagster, no emulator)."""
 
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -12,6 +10,7 @@ import pytest
 from semaphore_dagster.defs.checks import queries
 from semaphore_dagster.defs.checks.rules import ENUMS, REFERENCES, Reference
 from semaphore_dagster.defs.duckdb_reader import DuckDBLockedError, read_duckdb
+from semaphore_dagster_tests.conftest import holding_duckdb_lock
 
 
 def build(path: Path, *statements: str) -> Path:
@@ -142,24 +141,11 @@ def test_log_completeness_per_day(tmp_path: Path) -> None:
 
 def test_reader_waits_for_a_writer_then_gives_up_clearly(tmp_path: Path) -> None:
     db = build(tmp_path / "locked.duckdb", "CREATE TABLE semaphore.jobs (job_id VARCHAR)")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    with holding_duckdb_lock(db):
         started = time.monotonic()
         with pytest.raises(DuckDBLockedError, match="locked by another process"):
             with read_duckdb(db, wait_seconds=1.0):
                 pass
         assert time.monotonic() - started >= 1.0
-    finally:
-        holder.kill()
-        holder.wait()
     with read_duckdb(db) as reader:  # lock released: reads again
         assert reader.has_table("jobs")

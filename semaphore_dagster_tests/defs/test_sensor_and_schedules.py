@@ -11,7 +11,7 @@ from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, JOB_LOGS_JOB
 from semaphore_dagster.defs.sensors.new_pipelines import build_new_pipelines_sensor
 from semaphore_dagster.defs.settings import DagsterSettings
 from semaphore_dagster.emulator import EmulatorServer
-from semaphore_dagster_tests.conftest import TEST_TOKEN
+from semaphore_dagster_tests.conftest import TEST_TOKEN, holding_duckdb_lock
 from semaphore_dagster_tests.defs.conftest import FIRST_DAY, SETTINGS
 
 
@@ -148,26 +148,11 @@ def test_schedules_evaluate(code_location: dg.Definitions) -> None:
 def test_a_locked_duckdb_file_does_not_disturb_the_sensor(
     configured: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
-    import sys
 
     db = tmp_path / "semaphore_ci.duckdb"
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    with holding_duckdb_lock(db):
         sensor = build_new_pipelines_sensor(SETTINGS)
         with dg.instance_for_test() as instance:
             result = _tick(sensor, instance, None)
         assert [r.job_name for r in result.run_requests] == [CI_ACTIVITY_JOB]
-    finally:
-        holder.kill()
-        holder.wait()

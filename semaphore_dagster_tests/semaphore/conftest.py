@@ -41,16 +41,17 @@ def load(
     return pipeline, info
 
 
+def _present_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables dlt created in dataset `semaphore` (a table exists only once a load brought rows)."""
+    sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
+    return {r[0] for r in con.execute(sql).fetchall()}
+
+
 def read_tables(duckdb_path: Path, tables: tuple[str, ...] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Contract tables as lists of dicts (types normalised: UTC datetimes, parsed JSON)."""
     out: dict[str, list[dict[str, Any]]] = {}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        present = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
-            ).fetchall()
-        }
+        present = _present_tables(con)
         for name in tables or tuple(TABLES):
             if name not in present:
                 out[name] = []
@@ -105,12 +106,7 @@ def assert_table_equal(
 
 def assert_no_duplicate_keys(duckdb_path: Path) -> None:
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        present = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'semaphore'"
-            ).fetchall()
-        }
+        present = _present_tables(con)
         for name, spec in TABLES.items():
             if name not in present:
                 continue

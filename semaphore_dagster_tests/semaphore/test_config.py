@@ -6,7 +6,7 @@ import pytest
 
 from semaphore_dagster.semaphore import ConfigError, semaphore_source
 from semaphore_dagster.semaphore.cli import main as load_main
-from semaphore_dagster_tests.conftest import TEST_TOKEN
+from semaphore_dagster_tests.conftest import TEST_TOKEN, holding_duckdb_lock
 
 BAD = [
     ({"api_token": None}, "API_TOKEN"),
@@ -84,24 +84,12 @@ def test_cli_load_prints_a_summary(emulator, tmp_path: Path, monkeypatch, capsys
 def test_locked_duckdb_fails_in_one_line_then_converges(
     emulator, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import subprocess
-    import sys
     import time
 
     from semaphore_dagster_tests.conftest import FIXED_NOW
 
     db = tmp_path / "locked.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with holding_duckdb_lock(db):
         monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
         argv = ["--base-url", emulator.base_url, "--token-env", "EMU_TOKEN", "--duckdb-path", str(db)]
         argv += [
@@ -115,9 +103,6 @@ def test_locked_duckdb_fails_in_one_line_then_converges(
         assert load_main(argv) == 1
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "lock" in err.lower() and TEST_TOKEN not in err, err
-    finally:
-        holder.kill()
-        holder.wait(10)
     time.sleep(0.2)
     assert load_main(argv) == 0
     out = capsys.readouterr().out
