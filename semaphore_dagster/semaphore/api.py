@@ -8,7 +8,7 @@ from typing import Any
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from . import normalize, settings
-from .pagination import BodyCursorPaginator
+from .jobs_list import iter_job_details
 from .source import make_client
 from .timestamps import to_utc
 
@@ -45,15 +45,9 @@ class SemaphoreAPI:
     ) -> Iterator[dict[str, Any]]:
         """Org-wide `GET /jobs?states=...`, newest first, 30 a page; stops at the first job created before
         `stop_before`. Yields the Jobs API part of `jobs` rows (no ppl_id/block_id: the list lacks them)."""
-        paginator = BodyCursorPaginator("page_token", "next_page_token", page_size=settings.JOBS_PAGE_SIZE)
-        params = {"states": [s.upper() for s in states]}
         stop = to_utc(stop_before) if stop_before else None
-        for page in self.client.paginate("jobs", params, paginator, data_selector="jobs"):
-            for raw in page:
-                row = normalize.job(None, normalize.job_details(raw))
-                if stop is not None and row["create_time"] is not None and row["create_time"] < stop:
-                    return
-                yield row
+        for detail in iter_job_details(self.client, states, stop):
+            yield normalize.job(None, detail)
 
 
 def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:

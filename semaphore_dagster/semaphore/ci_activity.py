@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from . import normalize, settings
@@ -31,8 +32,9 @@ from .context import RunContext
 from .deployments import list_targets, triggered_us, walker
 from .errors import ApiError, NotFoundError
 from .incremental import ci_state, fingerprint, project_state, prune_known_done, prune_recent
+from .jobs_list import iter_job_details
 from .organization import project_ids
-from .pagination import BodyCursorPaginator, collect_style_a
+from .pagination import collect_style_a
 from .timestamps import to_unix_seconds, to_utc
 
 logger = logging.getLogger(__name__)
@@ -234,20 +236,9 @@ class CiPlanner:
         return max(oldest, floor) - int(settings.JOB_LIST_SLACK.total_seconds())
 
     def _finished_jobs_since(self, cutoff: int) -> dict[str, dict[str, Any]]:
-        """`GET /jobs?states=FINISHED`, newest first, 30 a page, until a page reaches below `cutoff`."""
-        found: dict[str, dict[str, Any]] = {}
-        paginator = BodyCursorPaginator("page_token", "next_page_token", page_size=settings.JOBS_PAGE_SIZE)
-        for page in self.ctx.client.paginate("jobs", {"states": "FINISHED"}, paginator, data_selector="jobs"):
-            past_cutoff = False
-            for raw in page:
-                detail = normalize.job_details(raw)
-                if _s(detail.get("create_time")) < cutoff:
-                    past_cutoff = True
-                else:
-                    found[detail["job_id"]] = detail
-            if past_cutoff:
-                break
-        return found
+        """`GET /jobs?states=FINISHED`, newest first, 30 a page, down to jobs created before `cutoff`."""
+        stop = datetime.fromtimestamp(cutoff, UTC)
+        return {d["job_id"]: d for d in iter_job_details(self.ctx.client, ("FINISHED",), stop)}
 
     def _describe_job(self, job_id: str) -> dict[str, Any] | None:
         try:
