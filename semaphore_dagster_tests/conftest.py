@@ -90,3 +90,13 @@ def holding_duckdb_lock(path: Path) -> Iterator[None]:
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL server per test process (127.0.0.1, free port, non-root, stopped by PID).
+    Tests take a fresh database each: `pg_server.create_database(name)` returns its URL."""
+    from semaphore_dagster_tests.pg_server import postgres_server
+
+    with postgres_server() as server:
+        yield server

@@ -22,6 +22,18 @@ class TableSpec:
     empty_is_null: tuple[str, ...] = ()
     write_disposition: str = "merge"
     extra: dict[str, Any] = field(default_factory=dict)
+    # --- the rest of the table contract (one description per table, from which the Dagster asset specs,
+    # the checks, the insights' inputs and docs/tables.md derive) ---
+    # What one row is, in a sentence (asset description, docs).
+    description: str = ""
+    # Domain group: the Dagster asset group and the dlt pipeline that loads it derive from it.
+    group: str = ""
+    # Per-column descriptions (asset column schema, docs/tables.md); every column should have one.
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+    # column -> (parent table, parent column): a non-NULL value must name an existing parent row.
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # enum column -> its allowed UPPERCASE values (the checks' domain); columns listed in `enums`.
+    enum_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def timestamps(self) -> tuple[str, ...]:
