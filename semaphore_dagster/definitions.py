@@ -1,41 +1,41 @@
-"""The Dagster code location: `defs` merges the domain folders of `semaphore_dagster/defs/`.
+"""The Dagster code location `semaphore_dagster`: every folder of `semaphore_dagster/defs/` (loaded by
+`dg.load_from_defs_folder`), plus the resources and the executor.
 
-Loaded by `workspace.yaml` / `dagster dev` from the project root. Importing it needs no Semaphore URL or
-token; runs resolve them (and the DuckDB path) from dlt config when they start.
+Loaded by `dg dev` / `dg check defs` (`[tool.dg]` in pyproject.toml), by `dagster dev` (workspace.yaml,
+`[tool.dagster]`) and by `import semaphore_dagster.definitions` (`defs`). Importing it needs no Semaphore URL
+or token: the resources resolve what is unset from dlt config when a run or a tick starts.
 """
 
-import importlib
+from pathlib import Path
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource
 
-from semaphore_dagster.defs import checks, ingestion, job_logs, schedules, sensors
-from semaphore_dagster.defs.settings import DagsterSettings
+from semaphore_dagster.dagster_layer.settings import DagsterSettings, settings_override
+from semaphore_dagster.resources import DestinationResource, SemaphoreResource
 
-INSIGHTS_MODULE = "semaphore_dagster.defs.insights"
-
-
-def insights_defs() -> dg.Definitions | None:
-    """The insights room's `defs`, when that room has delivered it (its absence is not an error)."""
-    try:
-        module = importlib.import_module(INSIGHTS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name and INSIGHTS_MODULE.startswith(exc.name):
-            return None
-        raise
-    found = getattr(module, "defs", None)
-    return found if isinstance(found, dg.Definitions) else None
+CODE_LOCATION = "semaphore_dagster"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_definitions(settings: DagsterSettings | None = None) -> dg.Definitions:
+def default_resources(settings: DagsterSettings) -> dict[str, dg.ConfigurableResource]:
+    """The resources the dlt way: what `.dlt/*.toml` and `SOURCES__SEMAPHORE__*` / `DESTINATION__*` say."""
+    return {
+        "semaphore": SemaphoreResource.from_env(),
+        "destination": DestinationResource.from_env(settings.destination_kind),
+    }
+
+
+def build_definitions(
+    settings: DagsterSettings | None = None, resources: dict[str, dg.ConfigurableResource] | None = None
+) -> dg.Definitions:
+    """The code location, built from `settings` (default: the environment's) with `resources` (default:
+    `default_resources`; pass `semaphore=` and `destination=` resources to point it elsewhere)."""
     settings = settings or DagsterSettings.from_env()
-    parts = [folder.build_defs(settings) for folder in (ingestion, job_logs, checks, schedules, sensors)]
-    extra = insights_defs()
-    if extra is not None:
-        parts.append(extra)
-    # In-process executor: on 2-core machines one process per step costs ~2 s each (stack-notes).
-    parts.append(dg.Definitions(resources={"dlt": DagsterDltResource()}, executor=dg.in_process_executor))
-    return dg.Definitions.merge(*parts)
+    with settings_override(settings):
+        folders = dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
+    bound = {**default_resources(settings), **(resources or {})}
+    # In-process executor: on 2-core machines one process per step costs ~2 s each.
+    return dg.Definitions.merge(folders, dg.Definitions(resources=bound, executor=dg.in_process_executor))
 
 
 defs = build_definitions()

@@ -1,7 +1,7 @@
 """`semaphore-dagster demo`: the whole thing, end to end, on a local emulated Semaphore organization.
 
-Without `--ui`: start the emulator (small world, free loopback port, in this process), point the source at
-it (environment of this process only), materialize every asset, a range of job-log partitions (one
+Without `--ui`: start the emulator (small world, free loopback port, in this process), point the code
+location's resources at it (`SemaphoreResource`, `DestinationResource`), materialize every asset, a range of job-log partitions (one
 single-run backfill) and every check through Dagster into `./semaphore_ci.duckdb`, print a summary, write the
 insights report when that room provides it, exit 0 (1 when a run or a check failed).
 
@@ -25,10 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DUCKDB_PATH = "semaphore_ci.duckdb"  # = semaphore_dagster.defs.settings.DEFAULT_DUCKDB_PATH
+DEFAULT_DUCKDB_PATH = "semaphore_ci.duckdb"  # = semaphore_dagster.resources.destination.DEFAULT_DUCKDB_PATH
 DEMO_MARKER_SCHEMA = "semaphore_demo"
 LIVE_PIPELINES_PER_DAY = 1440.0  # --ui: about one new pipeline a minute
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+CODE_LOCATION = "semaphore_dagster"  # the one code-location name (workspace.yaml, [tool.dg], the demo)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -48,18 +49,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--report", default="semaphore_report.html", help="insights report path (when available)"
     )
     parser.add_argument("--port", type=int, default=0, help="--ui: dagster dev port (default: a free one)")
+    parser.add_argument(
+        "--destination",
+        choices=("duckdb", "postgres"),
+        default="duckdb",
+        help="duckdb (default, the --duckdb file) or postgres (DESTINATION__POSTGRES__CREDENTIALS)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from semaphore_dagster.defs.settings import NotConfiguredError, check_duckdb_name
     from semaphore_dagster.emulator import WorldConfig
+    from semaphore_dagster.resources.destination import DestinationError, check_duckdb_name
 
     duckdb_file = Path(args.duckdb).expanduser().absolute()
     try:
         WorldConfig.preset(args.scale)
-        check_duckdb_name(duckdb_file)
-        _claim_duckdb_file(duckdb_file)
-    except (ValueError, NotConfiguredError) as exc:
+        if getattr(args, "destination", "duckdb") == "postgres":
+            _postgres_url()
+        else:
+            check_duckdb_name(duckdb_file)
+            _claim_duckdb_file(duckdb_file)
+    except (ValueError, DestinationError) as exc:
         print(f"semaphore-dagster demo: {exc}", file=sys.stderr)
         return 2
     try:
@@ -69,7 +79,28 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+def _postgres_url() -> str:
+    url = os.environ.get("DESTINATION__POSTGRES__CREDENTIALS", "").strip()
+    if not url:
+        raise ValueError(
+            "--destination postgres needs DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:password@host:port/db"
+        )
+    return url
+
+
+def _destination(args: argparse.Namespace, duckdb_file: Path, dlt_dir: str) -> Any:
+    from semaphore_dagster.resources import DestinationResource
+
+    if getattr(args, "destination", "duckdb") == "postgres":
+        return DestinationResource(
+            kind="postgres", postgres_credentials=_postgres_url(), pipelines_dir=dlt_dir
+        )
+    return DestinationResource(duckdb_path=str(duckdb_file), pipelines_dir=dlt_dir)
+
+
 def _run(args: argparse.Namespace, duckdb_file: Path) -> int:
+    from semaphore_dagster.resources import SemaphoreResource
+
     token = f"demo-{secrets.token_hex(12)}"
     with (
         _restored_environment(),
@@ -77,15 +108,20 @@ def _run(args: argparse.Namespace, duckdb_file: Path) -> int:
         _emulator(args, token, live=args.ui) as server,
     ):
         first_day, last_day = _log_days(server)
-        os.environ.update(_demo_env(server, token, duckdb_file, dlt_dir, first_day))
+        os.environ.update(_runtime_env())  # dlt's own runtime knobs only: quiet, no telemetry
+        semaphore = SemaphoreResource(
+            base_url=server.base_url, api_token=token, auth_scheme="Token", start_date=first_day.isoformat()
+        )
+        destination = _destination(args, duckdb_file, dlt_dir)
         print(f"Emulated Semaphore organization ({args.scale}) at {server.base_url}")
         home = _fresh_dagster_home(duckdb_file) if args.ui else None
-        ok = _load_everything(duckdb_file, first_day, last_day, home)
-        _write_report(duckdb_file, Path(args.report))
+        ok = _load_everything(semaphore, destination, first_day, last_day, home)
+        if destination.kind == "duckdb":
+            _write_report(duckdb_file, Path(args.report))
         if not args.ui:
             return 0 if ok else 1
         assert home is not None
-        return _serve_ui(args.port, home)
+        return _serve_ui(args.port, home, _demo_env(server, token, destination, dlt_dir, first_day))
 
 
 # --- the DuckDB file ------------------------------------------------------------------------------------
@@ -144,19 +180,31 @@ def _restored_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _demo_env(server: Any, token: str, duckdb_file: Path, dlt_dir: str, first_day: date) -> dict[str, str]:
+def _runtime_env() -> dict[str, str]:
     return {
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "RUNTIME__LOG_LEVEL": "ERROR",
+        "DAGSTER_TELEMETRY_DISABLED": "1",
+    }
+
+
+def _demo_env(server: Any, token: str, destination: Any, dlt_dir: str, first_day: date) -> dict[str, str]:
+    """The environment of the `dagster dev` child (its code location builds its resources from it)."""
+    env = {
+        **_runtime_env(),
         "SOURCES__SEMAPHORE__BASE_URL": server.base_url,
         "SOURCES__SEMAPHORE__API_TOKEN": token,
         "SOURCES__SEMAPHORE__AUTH_SCHEME": "Token",
         "SOURCES__SEMAPHORE__START_DATE": first_day.isoformat(),
         "SEMAPHORE_DAGSTER_LOGS_START_DATE": first_day.isoformat(),
-        "DESTINATION__DUCKDB__CREDENTIALS": str(duckdb_file),
-        "RUNTIME__DLTHUB_TELEMETRY": "false",
-        "RUNTIME__LOG_LEVEL": "ERROR",
+        "SEMAPHORE_DAGSTER_DESTINATION": destination.kind,
         "DLT_DATA_DIR": dlt_dir,
-        "DAGSTER_TELEMETRY_DISABLED": "1",
     }
+    if destination.kind == "postgres":
+        env["DESTINATION__POSTGRES__CREDENTIALS"] = destination.postgres_url()
+    else:
+        env["DESTINATION__DUCKDB__CREDENTIALS"] = str(destination.path())
+    return env
 
 
 def _log_days(server: Any) -> tuple[date, date]:
@@ -186,15 +234,18 @@ def _emulator(args: argparse.Namespace, token: str, live: bool) -> Iterator[Any]
 # --- loading through Dagster ---------------------------------------------------------------------------
 
 
-def _load_everything(duckdb_file: Path, first_day: date, last_day: date, home: Path | None) -> bool:
-    """Materialize everything into `duckdb_file`, then print the summary. True when all went well."""
+def _load_everything(
+    semaphore: Any, destination: Any, first_day: date, last_day: date, home: Path | None
+) -> bool:
+    """Materialize everything into the destination, then print the summary. True when all went well."""
     import dagster as dg
 
+    from semaphore_dagster.dagster_layer.materialize_all import materialize_all
+    from semaphore_dagster.dagster_layer.settings import DagsterSettings
     from semaphore_dagster.definitions import build_definitions
-    from semaphore_dagster.defs.materialize_all import materialize_all
-    from semaphore_dagster.defs.settings import DagsterSettings
 
-    defs = build_definitions(DagsterSettings.from_env())
+    settings = DagsterSettings(logs_start_date=first_day, destination_kind=destination.kind)
+    defs = build_definitions(settings, {"semaphore": semaphore, "destination": destination})
     started = time.monotonic()
     if home is None:
         with dg.DagsterInstance.ephemeral() as instance:
@@ -203,19 +254,19 @@ def _load_everything(duckdb_file: Path, first_day: date, last_day: date, home: P
         with dg.DagsterInstance.from_config(str(home)) as instance:
             outcomes = materialize_all(defs, instance, first_day, last_day, log_level="ERROR")
     elapsed = time.monotonic() - started
-    if duckdb_file.exists():
-        _mark_duckdb_file(duckdb_file)
-    return _print_summary(duckdb_file, outcomes, elapsed)
+    if destination.kind == "duckdb" and destination.path().exists():
+        _mark_duckdb_file(destination.path())
+    return _print_summary(destination, outcomes, elapsed)
 
 
-def _print_summary(duckdb_file: Path, outcomes: list[Any], elapsed: float) -> bool:
-    from semaphore_dagster.defs.summary import summarize
+def _print_summary(destination: Any, outcomes: list[Any], elapsed: float) -> bool:
+    from semaphore_dagster.dagster_layer.summary import summarize
 
-    print(f"\nLoaded through Dagster in {elapsed:.1f} s into {duckdb_file}")
+    print(f"\nLoaded through Dagster in {elapsed:.1f} s into {destination.describe()}")
     for outcome in outcomes:
         status = "ok" if outcome.success else f"FAILED: {outcome.error}"
         print(f"  run {outcome.name}: {len(outcome.materialized)} asset(s) materialized, {status}")
-    counts, numbers = summarize(duckdb_file) if duckdb_file.exists() else ({}, {})
+    counts, numbers = summarize(destination)
     print("\nTables (rows):")
     for table, count in counts.items():
         print(f"  semaphore.{table:<30} {count:>8}")
@@ -273,11 +324,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _workspace_file(directory: Path) -> Path:
+    """A workspace naming the code location `semaphore_dagster`, as the project's workspace.yaml does
+    (`dagster dev -m` would name it after the module)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "workspace.yaml"
+    path.write_text(
+        "load_from:\n  - python_module:\n      module_name: semaphore_dagster.definitions\n"
+        f"      location_name: {CODE_LOCATION}\n"
+    )
+    return path
+
+
 def start_dagster_dev(port: int, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
     """`dagster dev` on 127.0.0.1 in its own process group (stop it with `stop_process_group`)."""
+    home = env.get("DAGSTER_HOME")
+    workspace = _workspace_file(Path(home) if home else (cwd or Path.cwd()) / ".dagster_home")
     command = [
         sys.executable, "-m", "dagster", "dev",
-        "-m", "semaphore_dagster.definitions",
+        "-w", str(workspace),
         "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
@@ -297,9 +362,10 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None
         pass
 
 
-def _serve_ui(port: int, home: Path) -> int:
+def _serve_ui(port: int, home: Path, demo_env: dict[str, str]) -> int:
     port = port or _free_port()
     env = dict(os.environ)
+    env.update(demo_env)
     env.update(
         {
             "DAGSTER_HOME": str(home),

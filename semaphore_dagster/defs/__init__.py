@@ -1,4 +1,6 @@
-"""The Dagster layer: one folder per domain, each exposing `build_defs(settings) -> dg.Definitions`.
+"""The Dagster definitions, one folder per domain, each loaded by `dg.load_from_defs_folder`.
 
-`semaphore_dagster.definitions` merges them into the code location `defs`.
+Each folder's `definitions.py` holds one `@dg.definitions` function; the helpers they call live in
+`semaphore_dagster.dagster_layer`, the resources in `semaphore_dagster.resources`. Nothing else belongs
+here: every Python module under `defs/` is loaded as definitions.
 """

@@ -28,7 +28,7 @@ from semaphore_dagster.insights.svg import (
 )
 
 DEFAULT_OUT = "semaphore_report.html"
-DEFAULT_DUCKDB = "semaphore_ci.duckdb"  # the loader's default (semaphore_dagster.defs.settings)
+DEFAULT_DUCKDB = "semaphore_ci.duckdb"  # the loader's default (semaphore_dagster.dagster_layer.settings)
 SOURCE_ALIAS = "loaded"
 SCRATCH = "report_scratch"
 MAX_PROJECT_CHARTS = 6

@@ -5,5 +5,6 @@
 """
 
 from semaphore_dagster.resources.destination import DestinationResource
+from semaphore_dagster.resources.semaphore import SemaphoreResource
 
-__all__ = ["DestinationResource"]
+__all__ = ["DestinationResource", "SemaphoreResource"]

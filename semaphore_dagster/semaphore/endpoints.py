@@ -54,6 +54,31 @@ def _cols(spec: str, kind: str = T) -> dict[str, str]:
     return dict.fromkeys(spec.split(), kind)
 
 
+def _describe(text: str) -> dict[str, str]:
+    """`column: description` lines (indentation ignored) -> {column: description}."""
+    out: dict[str, str] = {}
+    for line in text.strip().splitlines():
+        name, _, description = line.strip().partition(":")
+        out[name.strip()] = description.strip()
+    return out
+
+
+# Enum domains shared by several columns (UPPERCASE, see docs/tables.md).
+_WF_TRIGGERS = ("HOOK", "SCHEDULE", "API", "MANUAL_RUN")
+_RESULTS = ("PASSED", "STOPPED", "CANCELED", "FAILED")
+_REASONS = (
+    "TEST",
+    "MALFORMED",
+    "STUCK",
+    "USER",
+    "INTERNAL",
+    "STRATEGY",
+    "FAST_FAILING",
+    "DELETED",
+    "TIMEOUT",
+)
+
+
 TABLES: dict[str, TableSpec] = {}
 
 
@@ -75,6 +100,29 @@ _add(
             **_cols("repository__run_on tasks debug_permissions attach_permissions", J),
         },
         enums=("visibility", "repository__integration_type", "repository__run_on"),
+        group="organization",
+        description="One row per Semaphore project of the organization (full refresh, merged on id).",
+        column_descriptions=_describe("""
+            id: project id (UUID)
+            name: project name, unique in the organization
+            description: free text set by the project's owners
+            org_id: organization id
+            owner_id: user id of the project owner
+            visibility: who can see the project
+            custom_permissions: true when the project uses custom role permissions
+            repository__url: clone URL of the repository
+            repository__name: repository name
+            repository__owner: repository owner (user or organization on the git host)
+            repository__integration_type: how Semaphore is connected to the git host
+            repository__pipeline_file: initial pipeline file, e.g. .semaphore/semaphore.yml
+            repository__run_on: events that start a workflow (list, UPPERCASE)
+            tasks: the project's periodic tasks as the API gives them (list)
+            debug_permissions: who may debug jobs (list)
+            attach_permissions: who may attach to running jobs (list)
+        """),
+        enum_values={
+            "visibility": ("PRIVATE", "PUBLIC"),
+        },
     )
 )
 _add(
@@ -90,6 +138,25 @@ _add(
         },
         enums=("triggered_by",),
         empty_is_null=("rerun_of",),
+        group="ci_activity",
+        description="One row per workflow: what a push, pull request, schedule, API call or manual run started.",
+        column_descriptions=_describe("""
+            wf_id: workflow id
+            initial_ppl_id: the first pipeline of the workflow
+            project_id: the project the workflow ran in
+            hook_id: the git hook that triggered it
+            requester_id: user id of who (or what) requested it
+            branch_id: Semaphore's id of the branch
+            branch_name: git branch (or tag, pull request ref) name
+            commit_sha: git commit the workflow ran on
+            created_at: when the workflow was created (UTC)
+            triggered_by: what started it
+            rerun_of: the workflow this one re-runs (NULL when it is not a rerun)
+            repository_id: Semaphore's id of the repository
+            organization_id: organization id
+        """),
+        references={"project_id": ("projects", "id")},
+        enum_values={"triggered_by": _WF_TRIGGERS},
     )
 )
 _add(
@@ -141,6 +208,66 @@ _add(
             "triggerer__ppl_triggerer_user_id",
             "triggerer__workflow_rerun_of",
         ),
+        group="ci_activity",
+        description="One row per pipeline run (the initial one and each promotion), with state, result and timings; updated until DONE.",
+        column_descriptions=_describe("""
+            ppl_id: pipeline id
+            wf_id: the workflow it belongs to
+            project_id: the project it ran in
+            name: pipeline name from its YAML
+            branch_name: git branch (or tag, pull request ref) name
+            commit_sha: git commit it ran on
+            commit_message: commit message of that commit
+            working_directory: directory of the pipeline file, e.g. .semaphore
+            yaml_file_name: file name of the pipeline, e.g. semaphore.yml
+            pipeline_file: working_directory/yaml_file_name, e.g. .semaphore/semaphore.yml
+            created_at: when the pipeline was created (UTC)
+            pending_at: when it became PENDING (UTC)
+            queuing_at: when it entered its queue (UTC)
+            running_at: when it started running (UTC)
+            stopping_at: when it was asked to stop (UTC)
+            done_at: when it finished (UTC; NULL until DONE)
+            state: lifecycle state
+            result: outcome, NULL until DONE
+            result_reason: why it has that result, NULL until DONE
+            terminate_request: the stop request, when there was one
+            terminated_by: who stopped it
+            hook_id: the git hook that triggered it
+            branch_id: Semaphore's id of the branch
+            error_description: compile or initialization error text
+            switch_id: the promotion switch of the pipeline
+            snapshot_id: snapshot id (for snapshot builds)
+            promotion_of: the pipeline this one was promoted from
+            partial_rerun_of: the pipeline this one partially re-runs
+            partially_rerun_by: the pipeline that partially re-ran this one
+            compile_task_id: the task that compiled the YAML
+            with_after_task: true when the pipeline has an after_pipeline task
+            after_task_id: the after_pipeline task
+            repository_id: Semaphore's id of the repository
+            organization_id: organization id
+            queue__queue_id: id of the queue it ran in
+            queue__name: name of that queue
+            queue__scope: scope of that queue (project or organization)
+            queue__type: whether the queue is implicit or user-defined
+            triggerer__wf_triggered_by: what started its workflow
+            triggerer__wf_triggerer_id: id of what started its workflow
+            triggerer__wf_triggerer_user_id: user who started its workflow
+            triggerer__wf_triggerer_provider_login: git host login of that user
+            triggerer__ppl_triggered_by: what started this pipeline within the workflow
+            triggerer__ppl_triggerer_id: id of what started this pipeline
+            triggerer__ppl_triggerer_user_id: user who started this pipeline
+            triggerer__workflow_rerun_of: the workflow re-run by this pipeline's workflow
+            env_vars: pipeline parameters as a list of name and value (not secrets)
+        """),
+        references={"wf_id": ("workflows", "wf_id")},
+        enum_values={
+            "state": ("INITIALIZING", "PENDING", "QUEUING", "RUNNING", "STOPPING", "DONE"),
+            "result": _RESULTS,
+            "result_reason": _REASONS,
+            "queue__type": ("IMPLICIT", "USER_GENERATED"),
+            "triggerer__wf_triggered_by": _WF_TRIGGERS,
+            "triggerer__ppl_triggered_by": ("WORKFLOW", "PROMOTION", "AUTO_PROMOTION", "PARTIAL_RE_RUN"),
+        },
     )
 )
 _add(
@@ -151,6 +278,24 @@ _add(
         "derived",
         _cols("block_id ppl_id name build_req_id state result result_reason error_description"),
         enums=("state", "result", "result_reason"),
+        group="ci_activity",
+        description="One row per block of each finished pipeline (from the pipeline's detailed describe).",
+        column_descriptions=_describe("""
+            block_id: block id
+            ppl_id: the pipeline it belongs to
+            name: block name from the pipeline YAML
+            build_req_id: the build request that ran its jobs
+            state: lifecycle state
+            result: outcome of the block
+            result_reason: why it has that result, NULL unless DONE
+            error_description: error text, when the block failed to start
+        """),
+        references={"ppl_id": ("pipelines", "ppl_id")},
+        enum_values={
+            "state": ("WAITING", "RUNNING", "STOPPING", "DONE", "INITIALIZING"),
+            "result": _RESULTS,
+            "result_reason": (*_REASONS, "SKIPPED"),
+        },
     )
 )
 _add(
@@ -169,6 +314,34 @@ _add(
         },
         enums=("state", "result"),
         empty_is_null=("agent_name", "agent_ip"),
+        group="ci_activity",
+        description="One row per job of each finished pipeline, with machine, agent and timings from the Jobs API.",
+        column_descriptions=_describe("""
+            job_id: job id
+            ppl_id: the pipeline it belongs to
+            block_id: the block it belongs to
+            name: job name from the pipeline YAML
+            index: position of the job in its block (0-based)
+            project_id: the project it ran in
+            create_time: when the job was created (UTC)
+            update_time: when the job was last updated (UTC)
+            start_time: when it started running (UTC)
+            finish_time: when it finished (UTC); the day of the job-log partition
+            state: lifecycle state
+            result: outcome, NULL while the Jobs API says NONE
+            machine_type: machine type, or the agent type name (s1-...) of a self-hosted job
+            os_image: OS image of the machine
+            agent_name: the agent that ran it (NULL when unknown)
+            agent_ip: that agent's IP address (NULL when unknown)
+            commands: the job's commands (list)
+            secrets: names of the secrets the job used (list; never values)
+            env_vars: names of the job's environment variables (list; never values)
+        """),
+        references={"ppl_id": ("pipelines", "ppl_id"), "block_id": ("blocks", "block_id")},
+        enum_values={
+            "state": ("PENDING", "QUEUED", "RUNNING", "FINISHED"),
+            "result": ("PASSED", "FAILED", "STOPPED"),
+        },
     )
 )
 _add(
@@ -189,6 +362,20 @@ _add(
         },
         enums=("status",),
         empty_is_null=("scheduled_pipeline_id",),
+        group="ci_activity",
+        description="One row per promotion triggered from a pipeline (re-listed over a sliding window).",
+        column_descriptions=_describe("""
+            ppl_id: the pipeline promoted from
+            name: promotion name from the pipeline YAML
+            triggered_at: when it was triggered (UTC)
+            triggered_by: who triggered it
+            override: true when it was forced past a failing condition
+            status: outcome of the promotion request
+            scheduled_at: when the promoted pipeline was scheduled (UTC)
+            scheduled_pipeline_id: the pipeline the promotion started (NULL when none)
+        """),
+        references={"ppl_id": ("pipelines", "ppl_id")},
+        enum_values={"status": ("PROCESSING", "PASSED", "FAILED")},
     )
 )
 _add(
@@ -210,6 +397,23 @@ _add(
             "source": T,
             "fetched_at": TS,
         },
+        group="ci_activity",
+        description="One row per finished job: how its log was fetched, its size and truncation. Partitioned by the UTC day the job finished.",
+        column_descriptions=_describe("""
+            job_id: the job
+            ppl_id: the job's pipeline
+            finish_time: the job's finish time (UTC): the day partition
+            outcome: OK, NOT_FOUND (404 with the server's reason), GONE (404 for a job seen before) or ERROR (the fetch failed for good)
+            message: why there is no log (NULL for OK)
+            event_count: events in the log as served
+            bytes: UTF-8 bytes of all output text of the log as served
+            stored_event_count: events written to job_log_events
+            truncated: true when the output went over log_max_bytes (later events not stored)
+            source: INLINE (a cloud job's 200) or REDIRECT (a self-hosted job's 302)
+            fetched_at: when the log was fetched (UTC)
+        """),
+        references={"job_id": ("jobs", "job_id")},
+        enum_values={"outcome": ("OK", "NOT_FOUND", "GONE", "ERROR"), "source": ("INLINE", "REDIRECT")},
     )
 )
 _add(
@@ -231,6 +435,25 @@ _add(
             "result": T,
         },
         enums=("event", "result"),
+        group="ci_activity",
+        description="One row per event of a job log (commands, output, exit codes). Partitioned with job_logs.",
+        column_descriptions=_describe("""
+            job_id: the job
+            seq: 0-based position of the event in the log
+            event: kind of event
+            timestamp: when the event happened (UTC)
+            directive: the command, for command events
+            output: output text, for CMD_OUTPUT
+            exit_code: the command's exit code, for CMD_FINISHED
+            started_at: when the command started (UTC)
+            finished_at: when the command finished (UTC)
+            result: the job's result, on JOB_FINISHED
+        """),
+        references={"job_id": ("job_logs", "job_id")},
+        enum_values={
+            "event": ("JOB_STARTED", "CMD_STARTED", "CMD_OUTPUT", "CMD_FINISHED", "JOB_FINISHED"),
+            "result": ("PASSED", "FAILED", "STOPPED"),
+        },
     )
 )
 _add(
@@ -251,6 +474,19 @@ _add(
             "snapshot_at": TS,
         },
         enums=("agent_name_settings__assignment_origin",),
+        group="fleet",
+        description="One row per self-hosted agent type (registration tokens are never stored).",
+        column_descriptions=_describe("""
+            name: agent type name (s1-...)
+            create_time: when it was created (UTC)
+            update_time: when it was last updated (UTC)
+            agent_name_settings__assignment_origin: how its agents get their names
+            agent_name_settings__release_after: seconds before a disconnected agent's name is released
+            agent_name_settings__aws__account_id: AWS account allowed to register agents
+            agent_name_settings__aws__role_name_patterns: AWS role name patterns allowed to register agents
+            total_agent_count: agents of this type connected when loaded
+            snapshot_at: when this row was loaded (UTC)
+        """),
     )
 )
 _add(
@@ -270,6 +506,24 @@ _add(
         },
         enums=("state",),
         write_disposition="append",
+        group="fleet",
+        description="Self-hosted agents: one snapshot of every connected agent per load (snapshot_at).",
+        column_descriptions=_describe("""
+            name: agent name
+            type: its agent type name
+            connected_at: when it connected (UTC)
+            disabled_at: when it was disabled (UTC)
+            version: agent software version
+            os: operating system
+            arch: CPU architecture
+            hostname: host name of the machine
+            ip_address: IP address of the machine
+            pid: process id of the agent
+            state: what it was doing at the snapshot
+            snapshot_at: when this snapshot was loaded (UTC)
+        """),
+        references={"type": ("agent_types", "name")},
+        enum_values={"state": ("WAITING_FOR_JOB", "RUNNING_JOB")},
     )
 )
 _add(
@@ -290,6 +544,31 @@ _add(
         },
         enums=("state",),
         empty_is_null=("last_deployment_id",),
+        group="deployments",
+        description="One row per deployment target (environment) of a project.",
+        column_descriptions=_describe("""
+            id: deployment target id
+            name: target name, e.g. production
+            description: free text
+            url: URL of the environment
+            organization_id: organization id
+            project_id: the project it belongs to
+            created_by: user who created it
+            created_at: when it was created (UTC)
+            updated_by: user who last changed it
+            updated_at: when it was last changed (UTC)
+            state: whether it can be deployed to
+            state_message: why it is in that state
+            subject_rules: who may deploy (list of rules)
+            object_rules: which branches, tags or pull requests may be deployed (list of rules)
+            active: true when deployments to it are enabled
+            bookmark_parameter1: first parameter shown in its history
+            bookmark_parameter2: second parameter shown in its history
+            bookmark_parameter3: third parameter shown in its history
+            last_deployment_id: its latest deployment (NULL when there is none)
+        """),
+        references={"project_id": ("projects", "id")},
+        enum_values={"state": ("SYNCING", "USABLE", "UNUSABLE", "CORDONED")},
     )
 )
 _add(
@@ -307,6 +586,24 @@ _add(
         },
         enums=("state",),
         empty_is_null=("prev_pipeline_id",),
+        group="deployments",
+        description="One row per deployment in a target's history (parameter values redacted).",
+        column_descriptions=_describe("""
+            id: deployment id
+            target_id: the deployment target
+            target_name: that target's name
+            prev_pipeline_id: the pipeline deployed before (NULL when none)
+            pipeline_id: the pipeline this deployment started
+            triggered_by: who triggered it
+            triggered_at: when it was triggered (UTC)
+            state: outcome of the deployment request
+            state_message: why it has that state
+            switch_id: the promotion switch it came from
+            env_vars: its parameters as a list of name and value, value redacted by default
+            can_requester_rerun: true when its requester may re-run it
+        """),
+        references={"target_id": ("deployment_targets", "id")},
+        enum_values={"state": ("PENDING", "STARTED", "FAILED")},
     )
 )
 _add(
@@ -323,6 +620,15 @@ _add(
                 J,
             ),
         },
+        group="organization",
+        description="One row per project: how long its artifacts are kept.",
+        column_descriptions=_describe("""
+            project_id: the project
+            project_level_retention_policies: rules for project artifacts (list of selector and age)
+            workflow_level_retention_policies: rules for workflow artifacts (list of selector and age)
+            job_level_retention_policies: rules for job artifacts (list of selector and age)
+        """),
+        references={"project_id": ("projects", "id")},
     )
 )
 _add(
@@ -339,6 +645,29 @@ _add(
             "parameters": J,
             **_cols("description organization_id"),
         },
+        group="organization",
+        description="One row per periodic schedule (task) of a project.",
+        column_descriptions=_describe("""
+            id: schedule id
+            name: schedule name
+            project_id: the project it belongs to
+            reference: git reference it runs on
+            branch: git branch it runs on
+            at: cron expression of when it runs
+            pipeline_file: the pipeline file it starts
+            requester_id: user it runs as
+            updated_at: when it was last changed (UTC)
+            inserted_at: when it was created (UTC)
+            pause_toggled_at: when it was last paused or resumed (UTC)
+            suspended: true when Semaphore suspended it
+            paused: true when someone paused it
+            recurring: true for a cron schedule, false for a run-once task
+            pause_toggled_by: who last paused or resumed it
+            parameters: its parameters (list)
+            description: free text
+            organization_id: organization id
+        """),
+        references={"project_id": ("projects", "id")},
     )
 )
 

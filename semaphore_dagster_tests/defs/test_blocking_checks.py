@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from semaphore_dagster.defs.ingestion.tables import table_key
+from semaphore_dagster.dagster_layer.catalog import table_key
 from semaphore_dagster_tests.conftest import holding_duckdb_lock
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from semaphore_dagster.defs.checks import queries
-from semaphore_dagster.defs.checks.rules import ENUMS, REFERENCES, Reference
-from semaphore_dagster.defs.duckdb_reader import DuckDBLockedError, read_duckdb
+from semaphore_dagster.dagster_layer.checks import queries
+from semaphore_dagster.dagster_layer.checks.rules import ENUMS, REFERENCES, Reference
+from semaphore_dagster.dagster_layer.readers import DuckDBLockedError, read_duckdb
 from semaphore_dagster_tests.conftest import holding_duckdb_lock
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from semaphore_dagster.dagster_layer.catalog import TABLES, table_key
+from semaphore_dagster.dagster_layer.settings import DagsterSettings
 from semaphore_dagster.definitions import build_definitions
-from semaphore_dagster.defs.ingestion.tables import TABLES, table_key
-from semaphore_dagster.defs.settings import DagsterSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {"ci_activity", "fleet", "deployments", "organization"}

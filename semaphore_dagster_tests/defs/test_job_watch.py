@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from semaphore_dagster.defs.sensors.job_watch import Observation, SeenJob, WatchState, plan, read_job
+from semaphore_dagster.dagster_layer.job_watch import Observation, SeenJob, WatchState, plan, read_job
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 FIRST_DAY = date(2026, 10, 1)

@@ -7,9 +7,9 @@ import dagster as dg
 import duckdb
 from dagster_shared.serdes import serialize_value
 
-from semaphore_dagster.defs.duckdb_reader import read_duckdb
-from semaphore_dagster.defs.ingestion.tables import TABLES, table_key
-from semaphore_dagster.defs.summary import summarize
+from semaphore_dagster.dagster_layer.catalog import TABLES, table_key
+from semaphore_dagster.dagster_layer.readers import read_duckdb
+from semaphore_dagster.dagster_layer.summary import summarize
 from semaphore_dagster_tests.conftest import TEST_TOKEN
 from semaphore_dagster_tests.defs.conftest import LoadedWorld
 
@@ -58,11 +58,11 @@ def test_log_partitions_are_recorded_per_day(loaded: LoadedWorld) -> None:
 
 
 def test_backfilling_an_old_day_loads_that_day_and_is_idempotent(
-    code_location: dg.Definitions, loaded: LoadedWorld, loaded_copy
+    copy_defs: dg.Definitions, loaded: LoadedWorld, loaded_copy
 ) -> None:
     """With every later day loaded, an old day whose logs are missing loads them again (no cursor
     crossing partitions); a second materialization of the same day changes nothing."""
-    from semaphore_dagster.defs.schedules.jobs import JOB_LOGS_JOB
+    from semaphore_dagster.dagster_layer.jobs import JOB_LOGS_JOB
 
     old_day = date(2026, 10, 30)
     expected = {
@@ -79,7 +79,7 @@ def test_backfilling_an_old_day_loads_that_day_and_is_idempotent(
         all_logs = con.execute("SELECT count(*) FROM semaphore.job_logs").fetchall()[0][0]
     finally:
         con.close()
-    logs_job = code_location.resolve_job_def(JOB_LOGS_JOB)
+    logs_job = copy_defs.resolve_job_def(JOB_LOGS_JOB)
     with dg.instance_for_test() as instance:
         first = logs_job.execute_in_process(instance=instance, partition_key=old_day.isoformat())
         assert first.success

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
+from semaphore_dagster.dagster_layer.jobs import CI_ACTIVITY_JOB, JOB_LOGS_JOB
+from semaphore_dagster.dagster_layer.sensor import build_new_pipelines_sensor
+from semaphore_dagster.dagster_layer.settings import DagsterSettings
 from semaphore_dagster.definitions import build_definitions
-from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, JOB_LOGS_JOB
-from semaphore_dagster.defs.sensors.new_pipelines import build_new_pipelines_sensor
-from semaphore_dagster.defs.settings import DagsterSettings
 from semaphore_dagster.emulator import EmulatorServer
 from semaphore_dagster_tests.conftest import TEST_TOKEN, holding_duckdb_lock
 from semaphore_dagster_tests.defs.conftest import FIRST_DAY, SETTINGS

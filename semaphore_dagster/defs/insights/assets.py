@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from semaphore_dagster.defs.settings import DUCKDB_POOL, duckdb_path
+from semaphore_dagster.dagster_layer.settings import DUCKDB_POOL
 from semaphore_dagster.insights import INSIGHTS, INSIGHTS_SCHEMA, Insight, InsightsConfig
 from semaphore_dagster.insights.headlines import headline_markdown
 from semaphore_dagster.insights.runner import build_insight, connect
 from semaphore_dagster.insights.sources import prepare_sources
+from semaphore_dagster.resources import DestinationResource
 
 GROUP = "ci_insights"
 SOURCE_PREFIX = "semaphore"
@@ -35,9 +36,9 @@ def build_insight_asset(insight: Insight) -> dg.AssetsDefinition:
         description=_description(insight),
         kinds={"duckdb", "sql"},
     )
-    def _insight() -> dg.MaterializeResult:
+    def _insight(destination: DestinationResource) -> dg.MaterializeResult:
         config = InsightsConfig.from_env()
-        path = duckdb_path()
+        path = destination.path()
         with connect(path) as con:
             present = prepare_sources(con, config)
             rows = build_insight(con, insight.name)

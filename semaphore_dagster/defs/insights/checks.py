@@ -7,10 +7,11 @@ that say to re-run.
 
 import dagster as dg
 
-from semaphore_dagster.defs.duckdb_reader import DuckDBLockedError, read_duckdb
+from semaphore_dagster.dagster_layer.readers import DuckDBLockedError
+from semaphore_dagster.dagster_layer.settings import DUCKDB_POOL
 from semaphore_dagster.defs.insights.assets import insight_key
-from semaphore_dagster.defs.settings import DUCKDB_POOL, duckdb_path
 from semaphore_dagster.insights.checks import CHECKS, CheckOutcome, run_checks
+from semaphore_dagster.resources import DestinationResource
 
 
 def _spec_key(check) -> dg.AssetCheckKey:
@@ -41,10 +42,10 @@ def _result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     can_subset=True,
     pool=DUCKDB_POOL,
 )
-def ci_insights_checks(context: dg.AssetCheckExecutionContext):
+def ci_insights_checks(context: dg.AssetCheckExecutionContext, destination: DestinationResource):
     selected = [c for c in CHECKS if _spec_key(c) in context.selected_asset_check_keys]
     try:
-        with read_duckdb(duckdb_path()) as reader:
+        with destination.read() as reader:
             outcomes = run_checks(reader.rows, selected)
     except DuckDBLockedError as exc:
         for check in selected:

@@ -1,14 +1,15 @@
-"""Sensor `semaphore_new_pipelines`: loads CI activity and the day's job logs when pipelines start or
-finish. It only talks to the Semaphore API (never to DuckDB), so a load holding the DuckDB lock cannot
-make a tick fail; API errors become a `SkipReason` that never contains the token."""
+"""Sensor `semaphore_new_pipelines`: loads CI activity and the days' job logs when pipelines start or
+finish. It only talks to the Semaphore API (never to the destination), so a load holding the DuckDB lock
+cannot make a tick fail; API errors become a `SkipReason` that never contains the token."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from semaphore_dagster.defs.schedules.jobs import CI_ACTIVITY_JOB, ci_activity_job, job_logs_job
-from semaphore_dagster.defs.sensors.job_watch import WatchState, observe, plan
-from semaphore_dagster.defs.settings import DagsterSettings, NotConfiguredError, semaphore_connection
+from semaphore_dagster.dagster_layer.job_watch import WatchState, observe, plan
+from semaphore_dagster.dagster_layer.jobs import CI_ACTIVITY_JOB, ci_activity_job, job_logs_job
+from semaphore_dagster.dagster_layer.settings import DagsterSettings
+from semaphore_dagster.resources.semaphore import NotConfiguredError, SemaphoreResource
 
 SENSOR_NAME = "semaphore_new_pipelines"
 
@@ -44,21 +45,24 @@ def build_new_pipelines_sensor(settings: DagsterSettings) -> dg.SensorDefinition
             "CI-activity run, then the job-log partitions of the days concerned."
         ),
     )
-    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    def _sensor(
+        context: dg.SensorEvaluationContext, semaphore: SemaphoreResource
+    ) -> dg.SensorResult | dg.SkipReason:
         try:
-            connection = semaphore_connection()
+            api = semaphore.api()
         except NotConfiguredError as exc:
             return dg.SkipReason(str(exc))
-        from semaphore_dagster.semaphore import SemaphoreAPI
-
+        token = semaphore.resolved_token() or ""
         state = WatchState.load(context.cursor)
+        if context.cursor and state is None:
+            context.log.info(
+                "the sensor cursor is from another version: starting afresh (one catch-up CI run)"
+            )
         try:
-            api = SemaphoreAPI(connection.base_url, connection.api_token, connection.auth_scheme)
             seen = observe(api, state)
         except Exception as exc:  # any API failure skips the tick; the cursor stays where it was
             return dg.SkipReason(
-                f"Semaphore API error, will retry next tick: {type(exc).__name__}: "
-                f"{_safe(str(exc), connection.api_token)}"
+                f"Semaphore API error, will retry next tick: {type(exc).__name__}: {_safe(str(exc), token)}"
             )
         now = datetime.now(UTC)
         decided = plan(
@@ -72,7 +76,10 @@ def build_new_pipelines_sensor(settings: DagsterSettings) -> dg.SensorDefinition
         requests = []
         if decided.ci_run_key:
             requests.append(dg.RunRequest(run_key=decided.ci_run_key, job_name=ci_activity_job.name))
+        today = now.date().isoformat()
         for day, run_key in decided.log_days:
+            if settings.automation_on and day == today:
+                continue  # today's partition follows every jobs load through its automation condition
             requests.append(dg.RunRequest(run_key=run_key, job_name=job_logs_job.name, partition_key=day))
         cursor = decided.state.dump()
         if not requests:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from semaphore_dagster.defs.ingestion.tables import (
+from semaphore_dagster.dagster_layer.catalog import (
     CI_ACTIVITY_TABLES,
     LOG_TABLES,
     SLOWLY_CHANGING_TABLES,

@@ -11,8 +11,10 @@ number of projects. Each tick makes two listings:
 With nothing new that is one page each (two requests while fewer than 30 jobs are running).
 """
 
+import base64
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -57,10 +59,17 @@ def read_job(job: Mapping[str, Any]) -> SeenJob:
     )
 
 
+CURSOR_VERSION = 2
+
+
 @dataclass
 class WatchState:
-    """The sensor cursor (JSON). Log days move pending -> covered (a CI-activity run was requested after
-    they were seen) -> ready (no CI run in flight any more: that run is done) -> requested."""
+    """The sensor cursor. Log days move pending -> covered (a CI-activity run was requested after they
+    were seen) -> ready (no CI run in flight any more: that run is done) -> requested.
+
+    Stored as `v2 <summary> <payload>`: a short readable summary for the UI's cursor display, then the
+    state as zlib-compressed, base64 JSON. `load` reads this version and the unversioned JSON of earlier
+    releases (unknown fields ignored, missing ones defaulted); anything else starts afresh."""
 
     watermark: int | None = None  # creation time of the newest FINISHED job seen
     at_watermark: list[str] = field(default_factory=list)  # FINISHED ids created in that second
@@ -73,13 +82,39 @@ class WatchState:
     ready_days: dict[str, str] = field(default_factory=dict)  # day -> run key, to request (capped)
 
     @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "WatchState":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
     def load(cls, cursor: str | None) -> "WatchState | None":
+        """The state in `cursor`, or None (first tick) when there is none or it cannot be read."""
         if not cursor:
             return None
-        return cls(**json.loads(cursor))
+        try:
+            if cursor.startswith("{"):  # unversioned JSON (before version 2)
+                return cls.from_dict(json.loads(cursor))
+            version, _, rest = cursor.partition(" ")
+            if version != f"v{CURSOR_VERSION}":
+                return None
+            payload = rest.rsplit(" ", 1)[-1]
+            return cls.from_dict(json.loads(zlib.decompress(base64.urlsafe_b64decode(payload))))
+        except (ValueError, TypeError, zlib.error):
+            return None
+
+    def summary(self) -> str:
+        mark = (
+            datetime.fromtimestamp(self.watermark, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if self.watermark
+            else "none"
+        )
+        waiting = len(self.pending_days) + len(self.covered_days) + len(self.ready_days)
+        return f"watermark={mark} active={len(self.active)} log_days_waiting={waiting} ci_pending={int(self.ci_pending)}"
 
     def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+        payload = base64.urlsafe_b64encode(zlib.compress(data, 9)).decode()
+        return f"v{CURSOR_VERSION} {self.summary()} {payload}"
 
 
 @dataclass
@@ -157,7 +192,7 @@ def plan(
     new CI runs never starves them. At most `max_runs` requests per tick; the rest waits in the cursor.
     Run keys are digests of the job ids behind a request, so a repeated tick launches nothing twice.
     """
-    new_state = WatchState(**json.loads(state.dump())) if state else WatchState()
+    new_state = WatchState.from_dict(json.loads(json.dumps(asdict(state)))) if state else WatchState()
     new_state.active = seen.active
     new_state.last_tick = now.timestamp()
     created = [j.created for j in seen.finished if j.created is not None]

@@ -1,9 +1,11 @@
-"""A short text summary of the loaded DuckDB file: tables and row counts, a few headline CI numbers."""
+"""A short text summary of the loaded dataset: tables and row counts, a few headline CI numbers (completed
+loads only; DuckDB or PostgreSQL)."""
 
 from pathlib import Path
 
-from semaphore_dagster.defs.duckdb_reader import Reader, read_duckdb
-from semaphore_dagster.defs.ingestion.tables import TABLES
+from semaphore_dagster.dagster_layer.catalog import TABLES
+from semaphore_dagster.dagster_layer.readers import Reader
+from semaphore_dagster.resources import DestinationResource
 
 
 def table_counts(reader: Reader) -> dict[str, int]:
@@ -20,7 +22,8 @@ def headline_numbers(reader: Reader) -> dict[str, str]:
         done, passed, median_s = reader.rows(
             f"""SELECT count(*) FILTER (WHERE state = 'DONE'),
                        count(*) FILTER (WHERE state = 'DONE' AND result = 'PASSED'),
-                       median(epoch(done_at) - epoch(created_at)) FILTER (WHERE state = 'DONE')
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM done_at - created_at))
+                         FILTER (WHERE state = 'DONE')
                 FROM {reader.q("pipelines")}"""
         )[0]
         numbers["pipelines finished"] = str(done)
@@ -40,6 +43,10 @@ def headline_numbers(reader: Reader) -> dict[str, str]:
     return numbers
 
 
-def summarize(path: Path) -> tuple[dict[str, int], dict[str, str]]:
-    with read_duckdb(path) as reader:
+def summarize(where: Path | DestinationResource) -> tuple[dict[str, int], dict[str, str]]:
+    """Counts and headlines of a DuckDB file (a path) or of any destination."""
+    destination = (
+        where if isinstance(where, DestinationResource) else DestinationResource(duckdb_path=str(where))
+    )
+    with destination.read() as reader:
         return table_counts(reader), headline_numbers(reader)

@@ -13,7 +13,7 @@ from datetime import date
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from semaphore_dagster.defs.ingestion.tables import LOG_TABLES, TABLES, table_key
+from semaphore_dagster.dagster_layer.catalog import LOG_TABLES, TABLES, table_key
 
 TABLES_JOB = "__semaphore_tables"
 LOGS_JOB = "__semaphore_job_logs_range"

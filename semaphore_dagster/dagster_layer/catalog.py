@@ -1,0 +1,107 @@
+"""The Semaphore tables as Dagster sees them, derived from the table contract (`semaphore/endpoints.py`):
+asset key, group, the dlt pipeline (and multi-asset) that loads each, upstream tables, column schema.
+
+Groups come from `TableSpec.group`: a table appended to the contract with a new group becomes a new
+multi-asset (and dlt pipeline `semaphore_<group>`) with its checks, without editing this layer. Upstream
+tables are the contract's `references` (a row names a parent row). The partitioned log tables are the one
+explicit exception: they are loaded by their own partitioned multi-asset (`LOG_TABLES`).
+"""
+
+from dataclasses import dataclass
+
+from dagster import AssetKey, TableColumn, TableColumnConstraints, TableSchema
+
+from semaphore_dagster.dagster_layer.settings import DATASET_NAME, PIPELINE_LOGS, pipeline_of_group
+from semaphore_dagster.semaphore.endpoints import TABLES as CONTRACT
+from semaphore_dagster.semaphore.endpoints import TableSpec
+
+KEY_PREFIX = "semaphore"
+GROUP_CI = "ci_activity"
+LOG_TABLES = ("job_logs", "job_log_events")
+
+# Groups whose tables share state in the source (one planner, one dlt state): they load only together,
+# as one non-subsettable multi-asset. Every other group's tables keep their own dlt resource state.
+SHARED_STATE_GROUPS = frozenset({GROUP_CI})
+
+# dlt column types -> the names shown in the column schema.
+_TYPE_NAMES = {
+    "text": "text",
+    "bool": "boolean",
+    "bigint": "bigint",
+    "timestamp": "timestamptz",
+    "json": "json",
+}
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    group: str
+    pipeline: str  # the dlt pipeline (and Dagster multi-asset) that loads it
+    upstream: tuple[str, ...]
+    description: str
+    spec: TableSpec
+
+    @property
+    def key(self) -> AssetKey:
+        return table_key(self.name)
+
+    @property
+    def partitioned(self) -> bool:
+        return self.name in LOG_TABLES
+
+
+def table_key(table: str) -> AssetKey:
+    return AssetKey([KEY_PREFIX, table])
+
+
+def table_name(table: str) -> str:
+    return f"{DATASET_NAME}.{table}"
+
+
+def column_schema(spec: TableSpec) -> TableSchema:
+    """The contract's columns with type, description and key constraint (the UI's Columns tab)."""
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=name,
+                type=_TYPE_NAMES.get(kind, kind),
+                description=spec.column_descriptions.get(name),
+                constraints=TableColumnConstraints(
+                    nullable=name not in spec.primary_key,
+                    other=["primary key"] if name in spec.primary_key else [],
+                ),
+            )
+            for name, kind in spec.columns.items()
+        ]
+    )
+
+
+def _info(spec: TableSpec) -> TableInfo:
+    group = spec.group or "semaphore"
+    pipeline = PIPELINE_LOGS if spec.name in LOG_TABLES else pipeline_of_group(group)
+    upstream = tuple(dict.fromkeys(parent for parent, _ in spec.references.values() if parent != spec.name))
+    return TableInfo(spec.name, group, pipeline, upstream, spec.description or spec.name, spec)
+
+
+def tables() -> dict[str, TableInfo]:
+    """Every table of the contract (read now, so a table appended to the contract is picked up)."""
+    return {name: _info(spec) for name, spec in CONTRACT.items()}
+
+
+TABLES: dict[str, TableInfo] = tables()
+
+
+def tables_of_pipeline(pipeline_name: str) -> list[str]:
+    return [t.name for t in TABLES.values() if t.pipeline == pipeline_name]
+
+
+def group_pipelines() -> list[str]:
+    """The unpartitioned multi-assets (one per group), in contract order."""
+    return list(dict.fromkeys(t.pipeline for t in TABLES.values() if not t.partitioned))
+
+
+CI_ACTIVITY_TABLES = [t.name for t in TABLES.values() if t.group == GROUP_CI and not t.partitioned]
+# Loaded daily: every unpartitioned table outside CI activity. Projects also ride along hourly with CI
+# activity so a new project's workflows never arrive before it (the reference checks are blocking).
+SLOWLY_CHANGING_TABLES = [t.name for t in TABLES.values() if t.group != GROUP_CI and not t.partitioned]

@@ -1,0 +1,1 @@
+"""The table checks: rules derived from the table contract, SQL over the dataset, Dagster asset checks."""

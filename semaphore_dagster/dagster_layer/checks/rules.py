@@ -1,0 +1,42 @@
+"""What the checks verify, derived from the table contract (`semaphore/endpoints.py`): keys, references,
+enum domains. Only the timestamp orders are stated here (they are rules about time, not columns)."""
+
+from dataclasses import dataclass
+
+from semaphore_dagster.semaphore.endpoints import TABLES
+from semaphore_dagster.semaphore.settings import REDACTED
+
+__all__ = ["ENUMS", "PRIMARY_KEYS", "REDACTED", "REFERENCES", "TIMESTAMP_ORDERS", "Reference"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`child.column` must name an existing `parent.parent_column` (when not NULL)."""
+
+    child: str
+    column: str
+    parent: str
+    parent_column: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.child}_{self.column}_references_{self.parent}"
+
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {name: spec.primary_key for name, spec in TABLES.items()}
+
+REFERENCES: tuple[Reference, ...] = tuple(
+    Reference(name, column, parent, parent_column)
+    for name, spec in TABLES.items()
+    for column, (parent, parent_column) in spec.references.items()
+)
+
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    name: dict(spec.enum_values) for name, spec in TABLES.items() if spec.enum_values
+}
+
+# (table, [timestamp columns in the order they must happen]).
+TIMESTAMP_ORDERS: dict[str, tuple[str, ...]] = {
+    "pipelines": ("created_at", "running_at", "done_at"),
+    "jobs": ("create_time", "start_time", "finish_time"),
+}

@@ -1,0 +1,1 @@
+"""Automation: the asset jobs, the schedules that remain, the new-pipeline sensor, the automation sensor."""
