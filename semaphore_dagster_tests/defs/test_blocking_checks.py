@@ -7,7 +7,10 @@ import duckdb
 import pytest
 
 from semaphore_dagster.dagster_layer.catalog import table_key
+from semaphore_dagster.definitions import build_definitions
+from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster_tests.conftest import holding_duckdb_lock
+from semaphore_dagster_tests.defs.conftest import SETTINGS, LoadedWorld, resources_for
 
 
 def _break(path, *statements: str) -> None:
@@ -54,9 +57,8 @@ CASES: dict[str, tuple[str, str, str, Callable[[], tuple[str, ...]]]] = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_blocking_check_fails_and_stops_downstream(
-    case: str, code_location: dg.Definitions, loaded_copy
-) -> None:
+def test_blocking_check_fails_and_stops_downstream(case: str, copy_defs: dg.Definitions, loaded_copy) -> None:
+    code_location = copy_defs
     table, check_name, downstream, statements = CASES[case]
     with dg.instance_for_test() as instance:
         _break(loaded_copy, *statements())
@@ -69,7 +71,8 @@ def test_blocking_check_fails_and_stops_downstream(
     assert table_key(downstream) not in {e.asset_key for e in result.get_asset_materialization_events()}
 
 
-def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, loaded_copy) -> None:
+def test_orphan_job_blocks_its_logs(copy_defs: dg.Definitions, loaded_copy) -> None:
+    code_location = copy_defs
     with dg.instance_for_test() as instance:
         _break(
             loaded_copy,
@@ -85,12 +88,15 @@ def test_orphan_job_blocks_its_logs(code_location: dg.Definitions, loaded_copy) 
             instance=instance, raise_on_error=False, partition_key="2026-10-31"
         )
     evaluation = next(iter(result.get_asset_check_evaluations()))
-    assert not evaluation.passed and evaluation.metadata["offending_sample"].value == ["no-such-pipeline"]
+    assert not evaluation.passed
+    sample = evaluation.metadata["offending_sample"].value  # a table with named columns
+    assert [r.data["ppl_id"] for r in sample.records] == ["no-such-pipeline"]
     assert not result.success
     assert not result.get_asset_materialization_events()  # job_logs and job_log_events never ran
 
 
-def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitions, loaded_copy) -> None:
+def test_leaked_deployment_parameter_fails_its_check(copy_defs: dg.Definitions, loaded_copy) -> None:
+    code_location = copy_defs
     with dg.instance_for_test() as instance:
         _break(
             loaded_copy,
@@ -105,9 +111,11 @@ def test_leaked_deployment_parameter_fails_its_check(code_location: dg.Definitio
 
 
 def test_a_file_locked_by_another_process_warns_and_blocks_nothing(
-    code_location: dg.Definitions, loaded_copy, monkeypatch: pytest.MonkeyPatch
+    loaded: LoadedWorld, loaded_copy, tmp_path
 ) -> None:
-    monkeypatch.setenv("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "1")
+    resources = resources_for(loaded.server, loaded_copy, tmp_path / "dlt")
+    resources["destination"] = DestinationResource(duckdb_path=str(loaded_copy), lock_wait_seconds=1.0)
+    code_location = build_definitions(SETTINGS, resources)
     with holding_duckdb_lock(loaded_copy):
         with dg.instance_for_test() as instance:
             result = _run_check_then_downstream(
@@ -116,4 +124,4 @@ def test_a_file_locked_by_another_process_warns_and_blocks_nothing(
     evaluation = next(iter(result.get_asset_check_evaluations()))
     assert result.success  # a WARN does not fail the run
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
-    assert "locked by another process" in evaluation.description
+    assert "is locked by PID" in evaluation.description and "close that session" in evaluation.description

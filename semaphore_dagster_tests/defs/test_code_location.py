@@ -11,6 +11,7 @@ import pytest
 from semaphore_dagster.dagster_layer.catalog import TABLES, table_key
 from semaphore_dagster.dagster_layer.settings import DagsterSettings
 from semaphore_dagster.definitions import build_definitions
+from semaphore_dagster_tests.defs.conftest import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {"ci_activity", "fleet", "deployments", "organization"}
@@ -116,12 +117,15 @@ def test_definitions_validate_with_no_token_or_url(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
-def test_a_run_without_configuration_fails_with_one_clear_line(
-    code_location: dg.Definitions, tmp_path: Path
-) -> None:
-    os.environ.pop("SOURCES__SEMAPHORE__BASE_URL", None)
+def test_a_run_without_configuration_fails_with_one_clear_line(tmp_path: Path) -> None:
+    from semaphore_dagster.resources import DestinationResource, SemaphoreResource
+
     job = dg.define_asset_job("only_projects", selection=[table_key("projects")])
-    defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+    resources = {
+        "semaphore": SemaphoreResource(),  # nothing set here, nothing in dlt config (autouse fixture)
+        "destination": DestinationResource(duckdb_path=str(tmp_path / "semaphore_ci.duckdb")),
+    }
+    defs = dg.Definitions.merge(build_definitions(SETTINGS, resources), dg.Definitions(jobs=[job]))
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("only_projects").execute_in_process(
             instance=instance, raise_on_error=False
@@ -142,14 +146,12 @@ def test_start_date_from_settings(value: str, monkeypatch: pytest.MonkeyPatch) -
         DagsterSettings.from_env()
 
 
-def test_a_revoked_token_fails_the_run_with_one_token_free_line(
-    code_location: dg.Definitions, emulator, pointed_at
-) -> None:
+def test_a_revoked_token_fails_the_run_with_one_token_free_line(emulator, pointed_at) -> None:
     from semaphore_dagster_tests.conftest import TEST_TOKEN
 
     emulator.revoke_token()
     job = dg.define_asset_job("only_projects_revoked", selection=[table_key("projects")])
-    defs = dg.Definitions.merge(code_location, dg.Definitions(jobs=[job]))
+    defs = dg.Definitions.merge(pointed_at, dg.Definitions(jobs=[job]))
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def(job.name).execute_in_process(instance=instance, raise_on_error=False)
         logs = [e for e in instance.all_logs(result.run_id)]

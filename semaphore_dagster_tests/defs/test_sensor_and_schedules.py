@@ -1,24 +1,46 @@
 """The sensor against the emulator (build_sensor_context) and the schedules' evaluation."""
 
-import json
+from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
 
+from semaphore_dagster.dagster_layer.job_watch import WatchState
 from semaphore_dagster.dagster_layer.jobs import CI_ACTIVITY_JOB, JOB_LOGS_JOB
 from semaphore_dagster.dagster_layer.sensor import build_new_pipelines_sensor
 from semaphore_dagster.dagster_layer.settings import DagsterSettings
 from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster.emulator import EmulatorServer
+from semaphore_dagster.resources import SemaphoreResource
 from semaphore_dagster_tests.conftest import TEST_TOKEN, holding_duckdb_lock
 from semaphore_dagster_tests.defs.conftest import FIRST_DAY, SETTINGS
 
 
-def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None):
+def _tick(
+    sensor: dg.SensorDefinition,
+    instance: dg.DagsterInstance,
+    cursor: str | None,
+    semaphore: SemaphoreResource | None = None,
+):
     # The definitions resolve the partitioned job of the log run requests.
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=CODE_LOCATION)
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=CODE_LOCATION,
+        resources={"semaphore": semaphore or CONFIGURED["semaphore"]},
+    )
     return sensor.evaluate_tick(context)
+
+
+def _state(cursor: str | None) -> dict:
+    state = WatchState.load(cursor)
+    assert state is not None, cursor
+    return asdict(state)
+
+
+CONFIGURED: dict[str, SemaphoreResource] = {}
 
 
 CODE_LOCATION = build_definitions(SETTINGS)
@@ -29,10 +51,10 @@ def _jobs_list_requests(server: EmulatorServer) -> int:
 
 
 @pytest.fixture
-def configured(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
-    monkeypatch.setenv("SOURCES__SEMAPHORE__BASE_URL", emulator.base_url)
-    monkeypatch.setenv("SOURCES__SEMAPHORE__API_TOKEN", TEST_TOKEN)
-    return emulator
+def configured(emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    CONFIGURED["semaphore"] = SemaphoreResource(base_url=emulator.base_url, api_token=TEST_TOKEN)
+    yield emulator
+    CONFIGURED.clear()
 
 
 def test_sensor_first_tick_then_quiet_ticks_cost_at_most_three_requests(configured: EmulatorServer) -> None:
@@ -40,13 +62,13 @@ def test_sensor_first_tick_then_quiet_ticks_cost_at_most_three_requests(configur
     with dg.instance_for_test() as instance:
         first = _tick(sensor, instance, None)
         assert [r.job_name for r in first.run_requests] == [CI_ACTIVITY_JOB]
-        assert first.cursor and json.loads(first.cursor)["watermark"] is not None
+        assert first.cursor and _state(first.cursor)["watermark"] is not None
         configured.reset_counts()
         quiet = _tick(sensor, instance, first.cursor)
         assert quiet.run_requests == [] and quiet.skip_message and "nothing to run" in quiet.skip_message
         assert sum(configured.request_counts.values()) <= 3
         assert _jobs_list_requests(configured) == sum(configured.request_counts.values())
-        assert json.loads(quiet.cursor)["watermark"] == json.loads(first.cursor)["watermark"]
+        assert _state(quiet.cursor)["watermark"] == _state(first.cursor)["watermark"]
 
 
 def test_sensor_sees_new_pipelines_then_requests_their_log_days(configured: EmulatorServer) -> None:
@@ -57,8 +79,8 @@ def test_sensor_sees_new_pipelines_then_requests_their_log_days(configured: Emul
         news = _tick(sensor, instance, first.cursor)
         assert [r.job_name for r in news.run_requests] == [CI_ACTIVITY_JOB]
         assert news.run_requests[0].run_key != first.run_requests[0].run_key
-        cursor = json.loads(news.cursor)
-        assert cursor["watermark"] >= json.loads(first.cursor)["watermark"]
+        cursor = _state(news.cursor)
+        assert cursor["watermark"] >= _state(first.cursor)["watermark"]
         assert cursor["covered_days"], "the days of the newly finished jobs wait for the CI run"
         logs = _tick(sensor, instance, news.cursor)  # no CI run in flight in this instance
         days = [r.partition_key for r in logs.run_requests]
@@ -75,7 +97,7 @@ def test_sensor_caps_requests_per_tick(configured: EmulatorServer) -> None:
         cursor = _tick(sensor, instance, None).cursor
         configured.world.advance(timedelta(hours=30))  # crosses midnight: two days concerned
         cursor = _tick(sensor, instance, cursor).cursor
-        waiting = sorted(json.loads(cursor)["covered_days"])
+        waiting = sorted(_state(cursor)["covered_days"])
         assert len(waiting) >= 2
         seen_days = []
         for _ in waiting:
@@ -96,7 +118,7 @@ def test_sensor_waits_for_a_ci_run_in_flight(configured: EmulatorServer) -> None
         configured.world.advance(timedelta(hours=2))
         result = _tick(sensor, instance, cursor)
         assert result.run_requests == []
-        assert json.loads(result.cursor)["ci_pending"] is True
+        assert _state(result.cursor)["ci_pending"] is True
 
 
 def test_api_error_gives_a_skip_reason_without_the_token(configured: EmulatorServer) -> None:
@@ -110,11 +132,10 @@ def test_api_error_gives_a_skip_reason_without_the_token(configured: EmulatorSer
         assert result.cursor in (None, first.cursor)  # the cursor does not move
 
 
-def test_unconfigured_sensor_skips_saying_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCES__SEMAPHORE__BASE_URL", raising=False)
+def test_unconfigured_sensor_skips_saying_what_to_set() -> None:
     sensor = build_new_pipelines_sensor(SETTINGS)
     with dg.instance_for_test() as instance:
-        result = _tick(sensor, instance, None)
+        result = _tick(sensor, instance, None, SemaphoreResource())
     assert result.skip_message and "SOURCES__SEMAPHORE__BASE_URL" in result.skip_message
 
 
@@ -145,12 +166,8 @@ def test_schedules_evaluate(code_location: dg.Definitions) -> None:
     assert schedules["semaphore_ci_activity_hourly"].cron_schedule == "7 * * * *"
 
 
-def test_a_locked_duckdb_file_does_not_disturb_the_sensor(
-    configured: EmulatorServer, tmp_path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-
+def test_a_locked_duckdb_file_does_not_disturb_the_sensor(configured: EmulatorServer, tmp_path) -> None:
     db = tmp_path / "semaphore_ci.duckdb"
-    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
     with holding_duckdb_lock(db):
         sensor = build_new_pipelines_sensor(SETTINGS)
         with dg.instance_for_test() as instance:
