@@ -7,6 +7,7 @@ tables are the contract's `references` (a row names a parent row). The partition
 explicit exception: they are loaded by their own partitioned multi-asset (`LOG_TABLES`).
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from dagster import AssetKey, TableColumn, TableColumnConstraints, TableSchema
@@ -84,12 +85,21 @@ def _info(spec: TableSpec) -> TableInfo:
     return TableInfo(spec.name, group, pipeline, upstream, spec.description or spec.name, spec)
 
 
-def tables() -> dict[str, TableInfo]:
-    """Every table of the contract (read now, so a table appended to the contract is picked up)."""
-    return {name: _info(spec) for name, spec in CONTRACT.items()}
+class _Catalog(Mapping[str, TableInfo]):
+    """A live view of the contract: what the definitions are built from is the contract as it is when
+    they are built (a table or column added to `TABLES` is there without editing this layer)."""
+
+    def __getitem__(self, name: str) -> TableInfo:
+        return _info(CONTRACT[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(CONTRACT))
+
+    def __len__(self) -> int:
+        return len(CONTRACT)
 
 
-TABLES: dict[str, TableInfo] = tables()
+TABLES: Mapping[str, TableInfo] = _Catalog()
 
 
 def tables_of_pipeline(pipeline_name: str) -> list[str]:
@@ -101,7 +111,15 @@ def group_pipelines() -> list[str]:
     return list(dict.fromkeys(t.pipeline for t in TABLES.values() if not t.partitioned))
 
 
-CI_ACTIVITY_TABLES = [t.name for t in TABLES.values() if t.group == GROUP_CI and not t.partitioned]
-# Loaded daily: every unpartitioned table outside CI activity. Projects also ride along hourly with CI
-# activity so a new project's workflows never arrive before it (the reference checks are blocking).
-SLOWLY_CHANGING_TABLES = [t.name for t in TABLES.values() if t.group != GROUP_CI and not t.partitioned]
+def ci_activity_tables() -> list[str]:
+    return [t.name for t in TABLES.values() if t.group == GROUP_CI and not t.partitioned]
+
+
+def slowly_changing_tables() -> list[str]:
+    """Loaded daily: every unpartitioned table outside CI activity. Projects also ride along hourly with
+    CI activity so a new project's workflows never arrive before it (the reference checks are blocking)."""
+    return [t.name for t in TABLES.values() if t.group != GROUP_CI and not t.partitioned]
+
+
+CI_ACTIVITY_TABLES = ci_activity_tables()
+SLOWLY_CHANGING_TABLES = slowly_changing_tables()

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from semaphore_dagster.dagster_layer.catalog import (
-    CI_ACTIVITY_TABLES,
     LOG_TABLES,
-    SLOWLY_CHANGING_TABLES,
+    ci_activity_tables,
+    slowly_changing_tables,
     table_key,
 )
 
@@ -21,12 +21,12 @@ def _keys(tables: list[str]) -> dg.AssetSelection:
 # projects rides along hourly so a new project is loaded before its workflows (blocking reference check).
 ci_activity_job = dg.define_asset_job(
     CI_ACTIVITY_JOB,
-    selection=_keys(["projects", *CI_ACTIVITY_TABLES]),
+    selection=_keys(["projects", *ci_activity_tables()]),
     description="Projects, workflows, pipelines, blocks, jobs and promotions (incremental).",
 )
 slowly_changing_job = dg.define_asset_job(
     SLOWLY_CHANGING_JOB,
-    selection=_keys(SLOWLY_CHANGING_TABLES),
+    selection=_keys(slowly_changing_tables()),
     description="Projects, agents, agent types, deployment targets and history, retention policies, schedules.",
 )
 job_logs_job = dg.define_asset_job(

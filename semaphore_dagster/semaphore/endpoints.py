@@ -115,7 +115,7 @@ _add(
             repository__owner: repository owner (user or organization on the git host)
             repository__integration_type: how Semaphore is connected to the git host
             repository__pipeline_file: initial pipeline file, e.g. .semaphore/semaphore.yml
-            repository__run_on: events that start a workflow (list, UPPERCASE)
+            repository__run_on: events that start a workflow (list)
             tasks: the project's periodic tasks as the API gives them (list)
             debug_permissions: who may debug jobs (list)
             attach_permissions: who may attach to running jobs (list)

@@ -25,7 +25,7 @@ from dagster import (
 from semaphore_dagster.dagster_layer.catalog import TABLES, table_key
 from semaphore_dagster.dagster_layer.checks import queries
 from semaphore_dagster.dagster_layer.checks.queries import Outcome
-from semaphore_dagster.dagster_layer.checks.rules import ENUMS, PRIMARY_KEYS, REFERENCES, TIMESTAMP_ORDERS
+from semaphore_dagster.dagster_layer.checks.rules import TIMESTAMP_ORDERS, enums, primary_keys, references
 from semaphore_dagster.dagster_layer.escape import plain_text
 from semaphore_dagster.dagster_layer.readers import DuckDBLockedError, Reader
 from semaphore_dagster.dagster_layer.settings import DagsterSettings, check_pool_for
@@ -70,6 +70,7 @@ def make_check(
     settings: DagsterSettings,
     blocking: bool = False,
     severity: Callable[[Outcome], AssetCheckSeverity] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> AssetChecksDefinition:
     """An asset check on `semaphore/<table>` that runs `query` over a read-only connection."""
 
@@ -78,6 +79,7 @@ def make_check(
         name=name,
         description=description,
         blocking=blocking,
+        metadata=metadata,
         pool=check_pool_for(settings.destination_kind),
     )
     def _check(context: AssetCheckExecutionContext, destination: DestinationResource) -> AssetCheckResult:
@@ -119,11 +121,12 @@ def _warn(_outcome: Outcome) -> AssetCheckSeverity:
 
 def build_table_checks(settings: DagsterSettings) -> list[AssetChecksDefinition]:
     checks: list[AssetChecksDefinition] = []
+    keys = primary_keys()
 
     def add(table: str, name: str, query: CheckQuery, description: str, **options) -> None:
         checks.append(make_check(table, name, query, description, settings, **options))
 
-    for table, columns in PRIMARY_KEYS.items():
+    for table, columns in keys.items():
         add(
             table,
             "primary_key_unique_not_null",
@@ -145,8 +148,9 @@ def build_table_checks(settings: DagsterSettings) -> list[AssetChecksDefinition]
             "No contract column that had values in earlier loads is NULL in every row of the newest load "
             "(the API stopped sending a field). WARN.",
             severity=_warn,
+            metadata={"watched_columns": ", ".join(watched)},
         )
-    for ref in REFERENCES:
+    for ref in references():
         add(
             ref.child,
             f"{ref.column}_references_{ref.parent}",
@@ -155,7 +159,7 @@ def build_table_checks(settings: DagsterSettings) -> list[AssetChecksDefinition]
             blocking=True,
         )
     for table, columns in TIMESTAMP_ORDERS.items():
-        key = PRIMARY_KEYS[table][0]
+        key = keys[table][0]
         add(
             table,
             "timestamps_in_order",
@@ -165,8 +169,8 @@ def build_table_checks(settings: DagsterSettings) -> list[AssetChecksDefinition]
             f"{' <= '.join(columns)} when set"
             + ("; every DONE pipeline has done_at." if table == "pipelines" else "."),
         )
-    for table, domains in ENUMS.items():
-        key = PRIMARY_KEYS[table][0]
+    for table, domains in enums().items():
+        key = keys[table][0]
         add(
             table,
             "enum_values_documented",
