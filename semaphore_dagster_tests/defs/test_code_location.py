@@ -160,3 +160,83 @@ def test_a_revoked_token_fails_the_run_with_one_token_free_line(emulator, pointe
     message = failure.step_failure_data.error.message
     assert "AuthError" in message and len(message.strip().splitlines()) == 1, message
     assert all(TEST_TOKEN not in str(entry) for entry in logs)
+
+
+def test_the_ci_group_is_one_non_subsettable_multi_asset_and_the_others_subset(
+    code_location: dg.Definitions,
+) -> None:
+    writers = {
+        a.node_def.name: a
+        for a in code_location.assets or []
+        if isinstance(a, dg.AssetsDefinition) and any(k.path[0] == "semaphore" for k in a.keys)
+    }
+    ci = writers["semaphore_ci"]
+    assert not ci.can_subset
+    assert {k.path[-1] for k in ci.keys} == {"workflows", "pipelines", "blocks", "jobs", "promotions"}
+    assert not writers["semaphore_logs"].can_subset
+    assert all(writers[n].can_subset for n in ("semaphore_org", "semaphore_fleet", "semaphore_deployments"))
+    # No dlt internals (source objects, pipelines) as definition metadata.
+    for asset in writers.values():
+        for spec in asset.specs:
+            assert not any(key.startswith("dagster_dlt/") for key in spec.metadata), spec.metadata.keys()
+
+
+def test_checks_are_in_the_duckdb_pool_and_postgres_writers_in_their_own(code_location: dg.Definitions) -> None:
+    pools = {c.node_def.pool for c in code_location.asset_checks or [] if c.node_def.name.startswith("semaphore__")}
+    assert pools == {"duckdb"}
+    pg = build_definitions(DagsterSettings(logs_start_date=SETTINGS.logs_start_date, destination_kind="postgres"))
+    writer_pools = {
+        a.node_def.name: a.node_def.pool
+        for a in pg.assets or []
+        if isinstance(a, dg.AssetsDefinition) and any(k.path[0] == "semaphore" for k in a.keys)
+    }
+    assert writer_pools["semaphore_ci"] == "dlt_semaphore_ci" and len(set(writer_pools.values())) == 5
+
+
+def test_automation_the_1_13_way(code_location: dg.Definitions) -> None:
+    sensors = {s.name: s for s in code_location.sensors or []}
+    automation = sensors["default_automation_condition_sensor"]
+    assert isinstance(automation, dg.AutomationConditionSensorDefinition)
+    assert automation.default_status == dg.DefaultSensorStatus.STOPPED
+    graph = code_location.resolve_asset_graph()
+    assert graph.get(table_key("job_logs")).automation_condition is not None
+    on = build_definitions(DagsterSettings(logs_start_date=SETTINGS.logs_start_date, automation_on=True))
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in on.sensors or [])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("SEMAPHORE_DAGSTER_LOGS_START_DATE", "2999-01-01", "SEMAPHORE_DAGSTER_LOGS_START_DATE"),
+        ("SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS", "-1", "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS must be 1 or more"),
+        ("SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS", "four", "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS must be a whole number"),
+        ("SEMAPHORE_DAGSTER_SENSOR_INTERVAL", "0", "SEMAPHORE_DAGSTER_SENSOR_INTERVAL must be 1 or more"),
+        ("SEMAPHORE_DAGSTER_AUTOMATION", "maybe", "SEMAPHORE_DAGSTER_AUTOMATION must be on or off"),
+        ("SEMAPHORE_DAGSTER_DESTINATION", "bigquery", "SEMAPHORE_DAGSTER_DESTINATION must be one of"),
+        ("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "-5", "SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS must be 0 or more"),
+    ],
+)
+def test_bad_dagster_settings_are_one_line_naming_the_key(
+    key: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from semaphore_dagster.dagster_layer.settings import SettingsError, lock_wait_seconds
+
+    monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as raised:
+        DagsterSettings.from_env()
+        lock_wait_seconds()
+    assert message in str(raised.value) and len(str(raised.value).splitlines()) == 1
+
+
+def test_dg_check_defs_and_list_defs_pass() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))}
+    dg_cli = Path(sys.executable).parent / "dg"
+    checked = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    listed = subprocess.run(
+        [str(dg_cli), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert "semaphore/pipelines" in listed.stdout and "semaphore_insights/" in listed.stdout
