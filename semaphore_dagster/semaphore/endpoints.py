@@ -209,6 +209,7 @@ _add(
             "truncated": B,
             "source": T,
             "fetched_at": TS,
+            "attempts": INT,
         },
     )
 )
@@ -269,7 +270,9 @@ _add(
             "snapshot_at": TS,
         },
         enums=("state",),
-        write_disposition="append",
+        # merge, not append: a load package resumed after a kill may run the agents job again, and an
+        # append would add the same (name, snapshot_at) twice (docs/source.md, "Crash safety").
+        write_disposition="merge",
     )
 )
 _add(
