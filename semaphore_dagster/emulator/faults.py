@@ -26,11 +26,15 @@ Kinds (what a fired rule does to the request):
 * `html`: a 200 `text/html` page from a "proxy" instead of the API's answer.
 * `revoke`: 401 `Unauthorized` (the token was revoked). `revoke_after=N` is `revoke:after=N`: the first N
   authenticated requests pass, every later one is refused.
+* `redirect`: a `302` (or `status=301|303|307|308`) to the same path on `host=h[:port]` (default: this
+  server's own host on port 1) instead of the answer: an API endpoint that redirects.
+* `garbage`: every log event's `output` starts with invalid UTF-8 bytes (`\xff\xfe`), a NUL (`\u0000`), a
+  lone surrogate (`\ud800`) and an ANSI colour code (`\u001b[31m`): what a build may print.
 * `redirect_host`: the self-hosted log redirect (`Location`) and style-A `link` URLs point to `host=h[:port]`
   instead (the credential-leak scenario: a client must not send its token there).
 
 Conditions, valid on every rule: `endpoint=<request-count name>` (fnmatch patterns such as `pipelines.*`
-work), `page=k` (the `page` query parameter, 1 when absent), `after=n` (only after n matching requests),
+work), `path=<fnmatch pattern of the request path>` (e.g. `*/logs/<job id>`: one job's log), `page=k` (the `page` query parameter, 1 when absent), `after=n` (only after n matching requests),
 `count=n` (fire at most n times; `once` is `count=1`), `rate=p` (probability per matching request, seeded) and
 `burst=k` (k consecutive firings: alone, the first k matching requests after `after`; with `rate`, each
 random hit starts a burst of k). A rule with neither `rate` nor `burst` fires on every matching request.
@@ -60,10 +64,12 @@ KINDS = (
     "html",
     "revoke",
     "redirect_host",
+    "redirect",
+    "garbage",
 )
 # Kinds that answer instead of the route (at most one applies: the first in spec order).
-REPLACING = ("revoke", "429", "5xx", "html", "reset_before")
-COMMON_KEYS = {"endpoint", "page", "after", "count", "once", "rate", "burst"}
+REPLACING = ("revoke", "429", "5xx", "html", "reset_before", "redirect")
+COMMON_KEYS = {"endpoint", "path", "page", "after", "count", "once", "rate", "burst"}
 KIND_KEYS: dict[str, set[str]] = {
     "429": {"retry_after", "date_in"},
     "5xx": {"status"},
@@ -71,6 +77,7 @@ KIND_KEYS: dict[str, set[str]] = {
     "slow": {"seconds"},
     "trickle": {"bytes_per_s"},
     "redirect_host": {"host"},
+    "redirect": {"host", "status"},
 }
 
 
@@ -82,6 +89,7 @@ class FaultSpecError(ValueError):
 class FaultRule:
     kind: str
     endpoint: str | None = None
+    path: str | None = None
     page: int | None = None
     after: int = 0
     count: int | None = None
@@ -92,8 +100,10 @@ class FaultRule:
     def param(self, key: str, default: str) -> str:
         return dict(self.params).get(key, default)
 
-    def matches(self, endpoint: str, page: int) -> bool:
+    def matches(self, endpoint: str, page: int, path: str = "") -> bool:
         if self.endpoint is not None and not fnmatch.fnmatchcase(endpoint, self.endpoint):
+            return False
+        if self.path is not None and not fnmatch.fnmatchcase(path, self.path):
             return False
         return self.page is None or self.page == page
 
@@ -175,6 +185,8 @@ def _rule(kind: str, params: dict[str, str], item: str) -> FaultRule:
         raise FaultSpecError(f"fault {item!r}: repeat_page needs page >= 2 (it serves page - 1)")
     if kind == "redirect_host" and not params.get("host"):
         raise FaultSpecError(f"fault {item!r}: redirect_host needs host=<host[:port]>")
+    if kind == "redirect" and params.get("status", "302") not in ("301", "302", "303", "307", "308"):
+        raise FaultSpecError(f"fault {item!r}: status must be 301, 302, 303, 307 or 308")
     if kind == "5xx" and params.get("status", "503") not in ("500", "502", "503", "504"):
         raise FaultSpecError(f"fault {item!r}: status must be 500, 502, 503 or 504")
     if kind == "reset" and params.get("at", "before") not in ("before", "body"):
@@ -186,6 +198,7 @@ def _rule(kind: str, params: dict[str, str], item: str) -> FaultRule:
     return FaultRule(
         kind=kind,
         endpoint=params.get("endpoint"),
+        path=params.get("path"),
         page=page,
         after=_int(params.get("after", "0"), "after"),
         count=_int(params["count"], "count") if "count" in params else None,
@@ -263,14 +276,15 @@ class FaultInjector:
             state.fired += 1
         return fire
 
-    def plan(self, endpoint: str, page: int, paged: bool) -> FaultPlan:
-        """Decide the faults of one authenticated request to `endpoint` (`paged`: a style-A list)."""
+    def plan(self, endpoint: str, page: int, paged: bool, path: str = "") -> FaultPlan:
+        """Decide the faults of one authenticated request to `endpoint` (`paged`: a style-A list) at
+        `path`."""
         plan = FaultPlan()
         if not self.spec.rules:
             return plan
         with self._lock:
             for index, rule in enumerate(self.spec.rules):
-                if not rule.matches(endpoint, page):
+                if not rule.matches(endpoint, page, path):
                     continue
                 if rule.kind in ("repeat_page", "empty_page") and not paged:
                     continue

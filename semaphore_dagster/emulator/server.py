@@ -123,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._write_chunked(resp, body_fault, stop)
             return
         body = bytes(resp.body)  # type: ignore[arg-type]
+        if kind == "garbage":
+            body = _garble(body)
         if kind == "half_json":
             body = body[: len(body) // 2]
         self.send_header("Content-Length", str(len(body)))
@@ -142,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
         for chunk in resp.iter_body():
             if not chunk:
                 continue
+            if kind == "garbage":
+                chunk = _garble(chunk)
             if kind in ("half_json", "truncate", "reset"):
                 self._chunk(chunk[: max(len(chunk) // 2, 1)])
                 if kind == "half_json":
@@ -373,12 +377,14 @@ class EmulatorServer:
             handler.write_response(denied, None, self._stop)
             return
         plan = (
-            self._injector.plan(route.name, req.page, route.paged) if route.name != "unknown" else FaultPlan()
+            self._injector.plan(route.name, req.page, route.paged, path)
+            if route.name != "unknown"
+            else FaultPlan()
         )
         if plan.slow_seconds:
             self._stop.wait(plan.slow_seconds)
         if plan.replace is not None:
-            replacement = _replacement(plan.replace)
+            replacement = _replacement(plan.replace, handler.path, host)
             if replacement is None:
                 handler.reset()
                 return
@@ -403,8 +409,21 @@ class EmulatorServer:
         handler.write_response(resp, plan.body, self._stop)
 
 
-def _replacement(rule: FaultRule) -> r.Response | None:
+GARBAGE = b"\xff\xfe" + b"\\u0000" + b"\\ud800" + b"\\u001b[31m"  # the `garbage` fault (faults.py)
+
+
+def _garble(body: bytes) -> bytes:
+    """Prefix every log event's `output` text with GARBAGE (the JSON stays well-formed, the bytes do not)."""
+    return body.replace(b'"output":"', b'"output":"' + GARBAGE)
+
+
+def _replacement(rule: FaultRule, path: str = "/", host: str = "") -> r.Response | None:
     """The response a replacing fault sends instead of the route's (None: reset the connection)."""
+    if rule.kind == "redirect":
+        target = rule.param("host", "") or f"{host.rsplit(':', 1)[0]}:1"
+        resp = r.text(int(rule.param("status", "302")), "", "text/html")
+        resp.headers.append(("Location", f"http://{target}{path}"))
+        return resp
     if rule.kind == "revoke":
         return r.text(401, r.UNAUTHORIZED)
     if rule.kind == "429":

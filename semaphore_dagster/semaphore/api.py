@@ -27,9 +27,17 @@ class SemaphoreAPI:
         max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
         backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+        request_deadline: float | None = None,
     ) -> None:
         self.client = make_client(
-            base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+            base_url,
+            api_token,
+            auth_scheme,
+            request_timeout,
+            max_attempts,
+            max_retry_delay,
+            backoff_factor,
+            request_deadline,
         )
 
     @property
@@ -50,29 +58,45 @@ class SemaphoreAPI:
             yield normalize.job(None, detail)
 
 
+def completed_loads_filter(sql: Any, alias: str) -> str:
+    """SQL condition: the row of `alias` belongs to a completed load (`_dlt_loads.status = 0`). dlt commits
+    a package table by table, so rows of a failed or killed load can be in a table before their load is
+    complete; readers see completed loads only (docs/source.md, "No half load visible")."""
+    loads = sql.make_qualified_table_name("_dlt_loads")
+    return f"{alias}._dlt_load_id IN (SELECT load_id FROM {loads} WHERE status = 0)"
+
+
 def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """FINISHED jobs with `finish_time` in [start, end) that have no `job_logs` row (or only an ERROR one),
-    read from the destination with the pipeline's SQL client. A missing dataset or `jobs` table means no
-    jobs; a missing `job_logs` table means no logs yet."""
+    """FINISHED jobs with `finish_time` in [start, end) that have no `job_logs` row, or an ERROR one that
+    fewer than `settings.LOG_FETCH_RUNS` runs have tried (a log that fails for good is not fetched forever),
+    read from the destination with the pipeline's SQL client, completed loads only. A missing dataset or
+    `jobs` table means no jobs; a missing `job_logs` table means no logs yet. Each job carries `attempts`
+    (runs that tried its log so far), which the next `job_logs` row counts on from."""
     window = (to_utc(start), to_utc(end))
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
             return []
         jobs = sql.make_qualified_table_name("jobs")
         logs = sql.make_qualified_table_name("job_logs")
-        base = (
-            f"SELECT j.job_id, j.ppl_id, j.finish_time FROM {jobs} j "
-            "WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s"
-        )
-        without_logs = (
-            f" AND NOT EXISTS (SELECT 1 FROM {logs} l WHERE l.job_id = j.job_id AND l.outcome <> 'ERROR')"
-        )
+        done_jobs, done_logs = completed_loads_filter(sql, "j"), completed_loads_filter(sql, "l")
+        where = f"WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s AND {done_jobs}"
         order = " ORDER BY j.finish_time, j.job_id"
+        with_logs = (
+            f"SELECT j.job_id, j.ppl_id, j.finish_time, l.attempts FROM {jobs} j "
+            f"LEFT JOIN (SELECT * FROM {logs} l WHERE {done_logs}) l ON l.job_id = j.job_id {where} "
+            f"AND (l.job_id IS NULL OR (l.outcome = 'ERROR' AND coalesce(l.attempts, 1) < "
+            f"{int(settings.LOG_FETCH_RUNS)}))"
+        )
         try:
-            rows = sql.execute_sql(base + without_logs + order, *window)
+            rows = sql.execute_sql(with_logs + order, *window)
         except DatabaseUndefinedRelation:
             try:
-                rows = sql.execute_sql(base + order, *window)
+                rows = sql.execute_sql(
+                    f"SELECT j.job_id, j.ppl_id, j.finish_time, 0 FROM {jobs} j {where}" + order, *window
+                )
             except DatabaseUndefinedRelation:
                 return []
-    return [{"job_id": r[0], "ppl_id": r[1], "finish_time": to_utc(r[2])} for r in rows or []]
+    return [
+        {"job_id": r[0], "ppl_id": r[1], "finish_time": to_utc(r[2]), "attempts": int(r[3] or 0)}
+        for r in rows or []
+    ]

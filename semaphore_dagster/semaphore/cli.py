@@ -13,7 +13,8 @@ from typing import Any
 
 import dlt
 
-from .errors import ConfigError, SemaphoreError, one_line_failure
+from .cli_logging import DEBUG_LOG_NAME, DebugLog
+from .errors import ConfigError, SemaphoreError, failure_hint, one_line_failure
 from .pipeline import make_pipeline, run_load
 from .redaction import redact_text
 from .source import semaphore_source, source_client
@@ -42,6 +43,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=int, help="parallel requests")
     parser.add_argument("--log-max-bytes", type=int, help="cap of stored log output per job")
     parser.add_argument("--no-logs", action="store_true", help="do not fetch job logs")
+    parser.add_argument("--request-timeout", type=float, help="read timeout of one request, seconds")
+    parser.add_argument(
+        "--request-deadline", type=float, help="total time one request may take (connect + body), seconds"
+    )
+    parser.add_argument(
+        "--debug-log",
+        metavar="PATH",
+        help=f"file for tracebacks and dlt's log (default: {DEBUG_LOG_NAME} in the dlt working directory)",
+    )
     parser.add_argument("--now", help=argparse.SUPPRESS)  # tests: a fixed run start
 
 
@@ -54,7 +64,8 @@ def _source_options(args: argparse.Namespace) -> dict[str, Any]:
         if not token:
             raise ConfigError(f"environment variable {args.token_env} (from --token-env) is not set or empty")
         options["api_token"] = token
-    for key in ("auth_scheme", "start_date", "lookback", "max_concurrency", "log_max_bytes", "now"):
+    keys = ("auth_scheme", "start_date", "lookback", "max_concurrency", "log_max_bytes", "now")
+    for key in (*keys, "request_timeout", "request_deadline"):
         value = getattr(args, key)
         if value is not None:
             options[key] = value
@@ -83,13 +94,32 @@ def _duckdb_credentials(args: argparse.Namespace) -> str | None:
     return str(path) if path else None
 
 
+def _debug_log_path(args: argparse.Namespace) -> Path:
+    if args.debug_log:
+        return Path(args.debug_log)
+    if args.pipelines_dir:
+        return Path(args.pipelines_dir) / DEBUG_LOG_NAME
+    from dlt.common.pipeline import get_dlt_pipelines_dir
+
+    return Path(get_dlt_pipelines_dir()) / DEBUG_LOG_NAME
+
+
 def run(args: argparse.Namespace) -> int:
+    """Load, then print the summary; any failure is one line on stderr plus a hint, the traceback goes to
+    the debug log (`--debug-log`)."""
     started = time.monotonic()
-    source = None
+    debug = DebugLog(_debug_log_path(args)).start()
+    options: dict[str, Any] = {}
     try:
         options = _source_options(args)
+        debug.secrets.append(
+            str(options.get("api_token") or os.environ.get("SOURCES__SEMAPHORE__API_TOKEN") or "")
+        )
         credentials = _duckdb_credentials(args)
         source = semaphore_source(**options)
+        client = source_client(source)
+        if client is not None:
+            debug.secrets.append(client._token)
         pipeline = make_pipeline(
             pipeline_name=args.pipeline_name,
             destination=args.destination,
@@ -98,12 +128,18 @@ def run(args: argparse.Namespace) -> int:
             credentials=credentials,
         )
         run_load(pipeline, source)
-    except Exception as exc:  # one line, token-free
-        token = options.get("api_token", "") if "options" in locals() else ""
+        _print_summary(pipeline, source, time.monotonic() - started)
+        return 0
+    except Exception as exc:  # one line, token-free; the traceback only in the debug log
+        debug.failure(exc)
+        token = str(options.get("api_token") or "")
         print(f"error: {redact_text(one_line_failure(exc), token)}", file=sys.stderr)
+        hint = failure_hint(exc)
+        if hint:
+            print(f"hint: {hint} (details: {debug.path})", file=sys.stderr)
         return 1
-    _print_summary(pipeline, source, time.monotonic() - started)
-    return 0
+    finally:
+        debug.stop()
 
 
 def _print_summary(pipeline: Any, source: Any, elapsed: float) -> None:

@@ -13,8 +13,16 @@ connection resets, timeouts and cut-off bodies with exponential back-off. What w
 * a shared "not before" gate: after a 429 every worker thread waits out the `Retry-After`, so parallel
   workers do not burst into a rate limit.
 * errors translated to one-line, token-free `AuthError` / `NotFoundError` / `ApiError`, URLs redacted (`jwt`).
+* a **total deadline** per request (connect + every read of the body, `request_deadline`): requests' timeout
+  bounds each socket read only, so a body trickling a few bytes at a time never times out. Our transport
+  adapter reads the body itself and raises `ReadTimeout` (which dlt retries) once the deadline has passed.
+* **no redirect of an API call is followed** (any 3xx fails the request with a one-line error); only the
+  self-hosted log redirect is followed, by hand, to the configured host (`open_log`).
+* **TLS errors are not retried** (https to a plain port, a bad certificate: retrying cannot help). dlt's
+  default retries every `ConnectionError`, `SSLError` included; we retry with a predicate that excludes it.
 """
 
+import codecs
 import json
 import logging
 import threading
@@ -25,9 +33,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from . import settings
@@ -43,6 +53,11 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def same_host(url: str, base_url: str) -> bool:
+    """Same host name (scheme and port may differ): where the self-hosted log redirect may point."""
+    return (urlsplit(url).hostname or "").lower() == (urlsplit(base_url).hostname or "").lower()
 
 
 def _looks_like_html(content: bytes) -> bool:
@@ -61,6 +76,98 @@ def _json_retry_condition(response: requests.Response | None, exception: BaseExc
         return False
     except ValueError:
         return not _looks_like_html(response.content)
+
+
+_RETRIED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+def _exception_retry_condition(response: requests.Response | None, exception: BaseException | None) -> bool:
+    """dlt's default exception retry minus TLS failures (a handshake that failed fails again)."""
+    if exception is None or isinstance(exception, requests.exceptions.SSLError):
+        return False
+    return isinstance(exception, _RETRIED)
+
+
+class DeadlineReader:
+    """A file-like view of a response body that raises `ReadTimeout` once `ends` (monotonic) has passed.
+
+    It reads with `read1` (whatever the socket has, up to `size`), so the deadline is checked after every
+    arrival, however slowly the body trickles: the overshoot is at most one socket read timeout.
+    `repair_utf8=True` replaces invalid UTF-8 sequences by U+FFFD (documented in docs/source.md) so the JSON
+    parser sees valid UTF-8; the JSON structure is ASCII, only string contents can change."""
+
+    def __init__(self, response: requests.Response, ends: float, repair_utf8: bool = False) -> None:
+        self._raw = response.raw
+        self._ends = ends
+        self._url = redact_url(response.url or "")
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace") if repair_utf8 else None
+        self.bytes_read = 0
+
+    def read(self, size: int = 65536) -> bytes:
+        if size == 0:  # ijson probes the type of the stream with read(0)
+            return b""
+        if time.monotonic() > self._ends:
+            raise requests.exceptions.ReadTimeout(
+                f"{self._url}: body not complete within the request deadline"
+            )
+        try:
+            data = self._raw.read1(size if size and size > 0 else 65536, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(str(exc)) from None
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(str(exc)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(f"{self._url}: {type(exc).__name__}") from None
+        self.bytes_read += len(data)
+        if self._decoder is not None:
+            data = self._decoder.decode(data, final=not data).encode("utf-8")
+        return data
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """HTTPAdapter with a total deadline per request (see the module docstring). A streamed response is
+    returned unread with `_semaphore_deadline` set: its reader (`DeadlineReader`) keeps the same deadline."""
+
+    def __init__(self, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    def send(
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ):  # type: ignore[override]
+        ends = time.monotonic() + self.deadline
+        if isinstance(timeout, tuple):
+            timeout = (min(timeout[0], self.deadline), min(timeout[1], self.deadline))
+        elif timeout is not None:
+            timeout = min(timeout, self.deadline)
+        response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        response._semaphore_deadline = ends  # type: ignore[attr-defined]
+        if stream:
+            return response
+        reader = DeadlineReader(response, ends)
+        chunks: list[bytes] = []
+        try:
+            while chunk := reader.read(65536):
+                chunks.append(chunk)
+        except requests.RequestException:
+            response.close()
+            raise
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        return response
+
+
+class _DeadlineClient(Client):
+    """dlt's retrying Client whose sessions use the deadline adapter (dlt mounts a plain HTTPAdapter in
+    `_make_session`; there is no parameter for the adapter, hence the override)."""
+
+    def __init__(self, deadline: float, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, **kwargs)
+        self._adapter = _DeadlineAdapter(deadline, pool_maxsize=max_connections)
+
+
+class RedirectRefused(requests.RequestException):
+    """A 3xx answer to an API call: never followed (it would send the request, and trust the body, elsewhere)."""
 
 
 class ForeignRedirect(Exception):
@@ -170,6 +277,7 @@ class SemaphoreClient:
         max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
         max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
         backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+        request_deadline: float | None = None,
     ) -> None:
         if auth_scheme not in settings.AUTH_SCHEMES:
             raise ConfigError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
@@ -182,18 +290,29 @@ class SemaphoreClient:
         self.max_attempts = max(1, int(max_attempts))
         self.backoff_factor = backoff_factor
         self.max_retry_delay = max_retry_delay
+        self.request_deadline = float(request_deadline or settings.DEADLINE_FACTOR * float(request_timeout))
         common = {
             "request_timeout": (settings.CONNECT_TIMEOUT, float(request_timeout)),
-            "max_connections": settings.MAX_CONNECTIONS,
             "raise_for_status": False,
             "request_max_attempts": self.max_attempts,
             "request_backoff_factor": backoff_factor,
             "request_max_retry_delay": max_retry_delay,
             "respect_retry_after_header": True,
             "session_attrs": {"headers": _default_headers()},
+            "exceptions": (),  # replaced by _exception_retry_condition (no retry of TLS failures)
         }
-        self._api = Client(retry_condition=_json_retry_condition, **common)
-        self._logs = Client(**common)
+        self._api = _DeadlineClient(
+            self.request_deadline,
+            settings.MAX_CONNECTIONS,
+            retry_condition=[_json_retry_condition, _exception_retry_condition],
+            **common,
+        )
+        self._logs = _DeadlineClient(
+            self.request_deadline,
+            settings.MAX_CONNECTIONS,
+            retry_condition=[_exception_retry_condition],
+            **common,
+        )
         self._local = threading.local()
         self._count_lock = threading.Lock()
         self.request_count = 0
@@ -217,6 +336,13 @@ class SemaphoreClient:
             self.gate.close_for(response)
 
     def _raise_for_status(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location") or ""
+            target = redact_url(urljoin(response.url or "", location)) if location else "no Location"
+            raise RedirectRefused(
+                f"{response.status_code} redirect to {target} refused for {redact_url(response.url or '')}",
+                response=response,
+            )
         if response.status_code >= 400:
             raise requests.HTTPError(
                 f"{response.status_code} for {redact_url(response.url or '')}", response=response
@@ -228,6 +354,18 @@ class SemaphoreClient:
     def _error(self, exc: BaseException, method: str, path: str) -> Exception:
         """Translate a requests failure into our one-line, token-free error."""
         where = f"{method} {redact_url(path)}"
+        if isinstance(exc, RedirectRefused):
+            return ApiError(
+                f"{where}: the API answered a redirect ({redact_text(str(exc), self._token)}); API calls never "
+                "follow redirects: check base_url (SOURCES__SEMAPHORE__BASE_URL), it must be the organization "
+                "URL itself, such as https://<org>.semaphoreci.com",
+                status=exc.response.status_code if exc.response is not None else None,
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return ApiError(
+                f"{where}: TLS failed ({_first_line(exc)}); not retried: check the scheme and port of base_url "
+                "(SOURCES__SEMAPHORE__BASE_URL): https needs a TLS server, http a plain one"
+            )
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
             status = exc.response.status_code
             body = redact_text(_short_body(exc.response), self._token)
@@ -251,7 +389,7 @@ class SemaphoreClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET one JSON document (no pagination)."""
         try:
-            response = self._rest().get(path, params=params, hooks=self._hooks())
+            response = self._rest().get(path, params=params, hooks=self._hooks(), allow_redirects=False)
         except (requests.RequestException, ValueError) as exc:
             raise self._error(exc, "GET", path) from None
         return parse_json(response)
@@ -270,6 +408,7 @@ class SemaphoreClient:
             paginator=paginator or SinglePagePaginator(),
             data_selector=data_selector,
             hooks=self._hooks(),
+            allow_redirects=False,
         )
         while True:
             try:
@@ -281,8 +420,10 @@ class SemaphoreClient:
             yield list(page)
 
     def open_log(self, job_id: str) -> tuple[requests.Response, str]:
-        """GET /logs/{job_id} streamed. Follows one redirect (self-hosted: `/api/v1/logs/{id}?jwt=`) by hand:
-        the token goes only to our own origin, the jwt is redacted in every message. Returns (response,
+        """GET /logs/{job_id} streamed. Follows the self-hosted redirect (`/api/v1/logs/{id}?jwt=`) by hand,
+        only to the configured host (Semaphore builds it as https:// + its own host, so the scheme and port
+        may differ from base_url's); another host is refused. The token goes only to our exact origin (the
+        jwt authorizes the redirect), the jwt is redacted in every message. Returns (response,
         "INLINE" | "REDIRECT"); the caller checks the status and closes the response."""
         url = f"{self.api_url}/logs/{job_id}"
         source = "INLINE"
@@ -294,7 +435,7 @@ class SemaphoreClient:
             url = urljoin(url, location)
             source = "REDIRECT"
             hops += 1
-            if origin_of(url) != self.origin:
+            if not same_host(url, self.base_url):
                 raise ForeignRedirect(f"log redirect to another origin refused: {redact_url(url)}")
             response = self._send_log(url)
         return response, source
@@ -308,6 +449,11 @@ class SemaphoreClient:
         except requests.RequestException as exc:
             raise self._error(exc, "GET", url) from None
         return response
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160]
 
 
 def _default_headers() -> dict[str, str]:

@@ -396,6 +396,7 @@ _add(
             "truncated": B,
             "source": T,
             "fetched_at": TS,
+            "attempts": INT,
         },
         group="ci_activity",
         description="One row per finished job: how its log was fetched, its size and truncation. Partitioned by the UTC day the job finished.",
@@ -411,6 +412,7 @@ _add(
             truncated: true when the output went over log_max_bytes (later events not stored)
             source: INLINE (a cloud job's 200) or REDIRECT (a self-hosted job's 302)
             fetched_at: when the log was fetched (UTC)
+            attempts: how many runs have tried to fetch this log (an ERROR is retried a bounded number of times)
         """),
         references={"job_id": ("jobs", "job_id")},
         enum_values={"outcome": ("OK", "NOT_FOUND", "GONE", "ERROR"), "source": ("INLINE", "REDIRECT")},
@@ -505,7 +507,9 @@ _add(
             "snapshot_at": TS,
         },
         enums=("state",),
-        write_disposition="append",
+        # merge, not append: a load package resumed after a kill may run the agents job again, and an
+        # append would add the same (name, snapshot_at) twice (docs/source.md, "Crash safety").
+        write_disposition="merge",
         group="fleet",
         description="Self-hosted agents: one snapshot of every connected agent per load (snapshot_at).",
         column_descriptions=_describe("""

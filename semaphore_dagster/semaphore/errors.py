@@ -50,12 +50,7 @@ def root_semaphore_error(exc: BaseException) -> SemaphoreError | None:
     return None
 
 
-def one_line_failure(exc: BaseException) -> str:
-    """A one-line description of a failed run: our own error's message, else the innermost cause's first
-    line (dlt wraps the real reason, e.g. a DuckDB lock, in several layers of step errors)."""
-    ours = root_semaphore_error(exc)
-    if ours is not None:
-        return str(ours)
+def _innermost(exc: BaseException) -> BaseException:
     innermost = exc
     seen: set[int] = set()
     while id(innermost) not in seen:
@@ -64,7 +59,50 @@ def one_line_failure(exc: BaseException) -> str:
         if not isinstance(nxt, BaseException):
             break
         innermost = nxt
-    lines = [line.strip() for line in str(innermost).splitlines() if line.strip()]
+    return innermost
+
+
+def first_sentences(text: str, limit: int = 300) -> str:
+    """The first paragraph of a multi-line message on one line, cut at a sentence end within `limit`
+    (never mid-sentence when a sentence ends in time; else at a word, with an ellipsis)."""
+    paragraph = text.strip().split("\n\n")[0]
+    flat = " ".join(paragraph.split())
+    if len(flat) <= limit:
+        return flat
+    cut = max(flat.rfind(". ", 0, limit), flat.rfind(": ", 0, limit))
+    if cut > 40:
+        return flat[: cut + 1]
+    return flat[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def one_line_failure(exc: BaseException) -> str:
+    """A one-line description of a failed run: our own error's message, else the innermost cause's first
+    paragraph (dlt wraps the real reason, e.g. a DuckDB lock, in several layers of step errors)."""
+    ours = root_semaphore_error(exc)
+    if ours is not None:
+        return str(ours)
+    innermost = _innermost(exc)
+    text = first_sentences(str(innermost)) or type(innermost).__name__
     step = getattr(exc, "step", None)
     prefix = f"the {step} step failed: " if step else ""
-    return prefix + (lines[0] if lines else type(innermost).__name__)
+    return prefix + text
+
+
+_DISK_FULL = ("no space left", "file too large", "disk full", "disk quota")
+
+
+def failure_hint(exc: BaseException) -> str | None:
+    """At most one hint line for a failure the message alone does not resolve (None when it does)."""
+    if isinstance(root_semaphore_error(exc), ConfigError | AuthError):
+        return None
+    text = str(_innermost(exc)).lower()
+    if any(marker in text for marker in _DISK_FULL):
+        return (
+            "free disk space for the destination and the dlt working directory, then run semaphore-dagster "
+            "load again: it finishes the pending load first"
+        )
+    if "lock" in text:
+        return "another process holds the DuckDB file: wait for it or close it, then run again"
+    if getattr(exc, "step", None) in ("normalize", "load"):
+        return "run semaphore-dagster load again: it finishes the pending load first, nothing is lost"
+    return "nothing of this run is visible; run semaphore-dagster load again once the cause is fixed"

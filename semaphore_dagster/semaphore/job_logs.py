@@ -5,11 +5,24 @@ events are stored until their `output` text passes `log_max_bytes` (the event th
 later ones are only counted), so a 100 MB log costs the cap, not 100 MB several times over.
 
 The log body is consumed after dlt's retrying `send()` has returned, so a body cut off mid-stream (or a
-trickling body past the deadline) escapes dlt's retry: we retry the whole log here, with the same back-off.
+trickling body past the request deadline) escapes dlt's retry: we retry the whole log here, with the same
+back-off. A body that arrives whole but does not parse fails the same way twice: after two identical
+failures we stop (a deterministic failure must not cost `max_attempts` requests per run).
+
+Text is stored faithfully (ANSI colour codes, NUL characters as they were sent); what cannot be stored as
+text is replaced, as docs/source.md documents: invalid UTF-8 byte sequences by U+FFFD, a lone UTF-16
+surrogate escape (`\ud800`) by the parser's `?` (or U+FFFD).
+
+One job's log failing for good (a persistent 5xx, a body that never parses) is an `ERROR` row for that job,
+and the run goes on; `attempts` counts the runs that tried (`jobs_needing_logs` re-offers an ERROR log to at
+most `settings.LOG_FETCH_RUNS` runs). Many logs failing in a row with 5xx or network errors is an outage of
+the log service, not one bad log: the run fails (`LogOutage`) and the next run tries them again.
 """
 
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,8 +33,8 @@ import pyarrow as pa
 import requests
 import urllib3
 
-from . import normalize
-from .client import ForeignRedirect, SemaphoreClient, _short_body
+from . import normalize, settings
+from .client import DeadlineReader, ForeignRedirect, SemaphoreClient, _short_body
 from .context import RunContext
 from .errors import ApiError
 from .redaction import redact_text
@@ -39,14 +52,36 @@ STREAM_ERRORS = (
 )
 
 
-class _Deadline(Exception):
-    pass
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class LogOutage(ApiError):
+    """Many job logs in a row failed with 5xx or network errors: the log service is down, fail the run."""
+
+
+class _Streak:
+    """Consecutive job logs that failed with a server or network error (reset by any other outcome)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def record(self, transport_failure: bool) -> None:
+        with self._lock:
+            self.count = self.count + 1 if transport_failure else 0
+            if self.count >= self.limit:
+                raise LogOutage(
+                    f"{self.count} job logs in a row failed with server or network errors: the log service "
+                    "looks down; the run stops and the next run fetches them again"
+                )
 
 
 def _log_row(
     job: dict[str, Any], outcome: str, source: str | None, message: str | None = None
 ) -> dict[str, Any]:
     return {
+        "attempts": int(job.get("attempts") or 0) + 1,
         "job_id": job["job_id"],
         "ppl_id": job.get("ppl_id"),
         "finish_time": to_utc(job.get("finish_time")),
@@ -61,22 +96,27 @@ def _log_row(
     }
 
 
-def _read_events(
-    response: requests.Response, job_id: str, cap: int, deadline: float
-) -> tuple[list[dict[str, Any]], int, int, bool]:
+def clean_text(value: Any) -> Any:
+    """A lone surrogate cannot be stored as UTF-8 text: U+FFFD instead (other characters as sent)."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _read_events(body: DeadlineReader, job_id: str, cap: int) -> tuple[list[dict[str, Any]], int, int, bool]:
     """Stream-parse `{"events": [...]}`; returns (stored event rows, event count, output bytes, truncated)."""
-    response.raw.decode_content = True
     stored: list[dict[str, Any]] = []
     count = size = 0
     truncated = False
-    for event in ijson.items(response.raw, "events.item", use_float=True):
-        if time.monotonic() > deadline:
-            raise _Deadline()
-        output = event.get("output") if isinstance(event, dict) else None
+    for event in ijson.items(body, "events.item", use_float=True):
+        if not isinstance(event, dict):
+            event = {}
+        event = {k: clean_text(v) for k, v in event.items()}
+        output = event.get("output")
         if isinstance(output, str):
-            size += len(output.encode("utf-8", "surrogatepass"))
+            size += len(output.encode("utf-8"))
         if not truncated:
-            stored.append(normalize.log_event(event if isinstance(event, dict) else {}, job_id, count))
+            stored.append(normalize.log_event(event, job_id, count))
             if size > cap:
                 truncated = True
         count += 1
@@ -99,64 +139,104 @@ def _cut_json_string(response: requests.Response) -> bool:
 
 
 def fetch_log(
-    client: SemaphoreClient, job: dict[str, Any], log_max_bytes: int, deadline_s: float = 600.0
+    client: SemaphoreClient,
+    job: dict[str, Any],
+    log_max_bytes: int,
+    streak: _Streak | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Fetch one job's log. Returns (job_logs row, job_log_events rows).
 
     Outcomes: OK; NOT_FOUND (404 with the server's reason, e.g. the job never started); GONE (404 for a job
-    the Jobs API no longer knows, `job["gone"]`); ERROR (a failure that retries did not fix, or a 4xx from
-    the self-hosted log server; `message` says why, with any `jwt` redacted). 401/403 from the API itself
-    and persistent 5xx raise: the run fails and the next run fetches the log again.
+    the Jobs API no longer knows, `job["gone"]`); ERROR (a failure that retries did not fix: a persistent
+    5xx, a body that never completes or parses, a 4xx from the self-hosted log server, a redirect to another
+    host; `message` says why, with any `jwt` redacted). 401/403 from the API itself raise (the token is bad:
+    every other request fails too), and so does an outage of the log service (`LogOutage`).
     """
     job_id = job["job_id"]
     attempts = client.max_attempts
-    last_problem = ""
+    problems: list[str] = []
+    transport = False  # the last failure was a 5xx or a network error (counts towards an outage)
     for attempt in range(attempts):
         if attempt:
             time.sleep(min(client.max_retry_delay, client.backoff_factor * 2 ** (attempt - 1)))
         try:
             response, source = client.open_log(job_id)
         except ForeignRedirect as exc:
-            return _log_row(job, "ERROR", "REDIRECT", str(exc)), []
+            return _done(streak, _log_row(job, "ERROR", "REDIRECT", str(exc)), [])
+        except ApiError as exc:  # dlt's send() already retried it (resets, timeouts, TLS)
+            problems.append(str(exc))
+            transport = True
+            break
         with response:
             status = response.status_code
             if status == 404:
                 if _cut_json_string(response):
-                    last_problem = "404 body cut off"
+                    problems.append("404 body cut off")
+                    transport = True
                     continue
                 reason = _short_body(response, 500) or "Not Found"
-                return _log_row(job, "GONE" if job.get("gone") else "NOT_FOUND", source, reason), []
+                return _done(
+                    streak, _log_row(job, "GONE" if job.get("gone") else "NOT_FOUND", source, reason), []
+                )
             if status in (401, 403) and source == "INLINE":
                 raise client._error(requests.HTTPError(response=response), "GET", f"logs/{job_id}")
             if status >= 500:  # dlt's send() already retried it with back-off
-                raise ApiError(f"GET logs/{job_id} answered {status} after retries", status=status)
+                problems.append(f"answered {status} after {attempts} attempts")
+                transport = True
+                break
             if status != 200:
                 message = redact_text(
                     f"{source.lower()} log fetch answered {status}: {_short_body(response)}"
                 )
-                return _log_row(job, "ERROR", source, message), []
+                return _done(streak, _log_row(job, "ERROR", source, message), [])
+            ends = getattr(response, "_semaphore_deadline", time.monotonic() + client.request_deadline)
+            body = DeadlineReader(response, ends, repair_utf8=True)
             try:
-                events, count, size, truncated = _read_events(
-                    response, job_id, log_max_bytes, time.monotonic() + deadline_s
+                events, count, size, truncated = _read_events(body, job_id, log_max_bytes)
+            except requests.exceptions.ReadTimeout:
+                problems.append(
+                    f"body not complete within {client.request_deadline:.0f} s (request_deadline)"
                 )
-            except _Deadline:
-                last_problem = f"body not complete within {deadline_s:.0f} s"
+                transport = True
+                continue
+            except requests.RequestException as exc:
+                problems.append(f"body cut off ({type(exc).__name__})")
+                transport = True
                 continue
             except STREAM_ERRORS as exc:
-                last_problem = f"body cut off or not JSON ({type(exc).__name__})"
+                # the body arrived whole (the reader saw its end) but is not the JSON expected: the same
+                # bytes fail the same way again, so two identical failures end the retries.
+                problems.append(f"body is not a JSON log at byte {body.bytes_read} ({type(exc).__name__})")
+                transport = False
+                if len(problems) >= 2 and problems[-1] == problems[-2]:
+                    break
                 continue
         row = _log_row(job, "OK", source)
         row.update(event_count=count, bytes=size, stored_event_count=len(events), truncated=truncated)
-        return row, events
-    message = f"log of job {job_id} failed after {attempts} attempts: {last_problem}"
-    return _log_row(job, "ERROR", None, redact_text(message)), []
+        return _done(streak, row, events)
+    tried = len(problems)
+    message = f"log of job {job_id} failed ({tried} attempt{'s' if tried != 1 else ''}): {problems[-1]}"
+    row = _log_row(job, "ERROR", None, redact_text(message))
+    if streak is not None:
+        streak.record(transport)
+    return row, []
+
+
+def _done(
+    streak: _Streak | None, row: dict[str, Any], events: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    if streak is not None:
+        streak.record(False)
+    return row, events
 
 
 def log_items(ctx: RunContext, jobs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Fetch the logs of `jobs` in parallel (bounded), one item per job for the two log transformers."""
 
+    streak = _Streak(max(settings.LOG_OUTAGE_STREAK, 2 * ctx.max_concurrency))
+
     def one(job: dict[str, Any]) -> dict[str, Any]:
-        row, events = fetch_log(ctx.client, job, ctx.log_max_bytes)
+        row, events = fetch_log(ctx.client, job, ctx.log_max_bytes, streak)
         return {"row": row, "events": events}
 
     yield from ctx.parallel_map(one, jobs)

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import normalize
 from .context import RunContext
-from .errors import NotFoundError
+from .errors import ConfigError, NotFoundError
 from .pagination import HasMorePaginator, collect_style_a
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,14 @@ def list_projects(ctx: RunContext) -> list[dict[str, Any]]:
         chosen = [p for p in raw if {(p.get("metadata") or {}).get(k) for k in ("id", "name")} & wanted]
         found = {(p.get("metadata") or {}).get(k) for p in chosen for k in ("id", "name")}
         missing = sorted(wanted - found)
+        if not chosen:
+            known = sorted(str((p.get("metadata") or {}).get("name")) for p in raw)
+            shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+            raise ConfigError(
+                f"projects allow-list {', '.join(sorted(wanted))} names no project this token can see "
+                f"(there are {len(known)}: {shown or 'none'}): fix --projects or projects under "
+                "[sources.semaphore] in .dlt/config.toml (SOURCES__SEMAPHORE__PROJECTS)"
+            )
         if missing:
             logger.warning("projects allow-list names unknown projects: %s", ", ".join(missing))
         return chosen

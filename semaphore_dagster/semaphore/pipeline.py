@@ -5,8 +5,11 @@ from typing import Any
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
+
+from .errors import ConfigError
 
 LOADER_FILE_FORMAT = "parquet"  # 50x faster than insert_values on DuckDB, bounded memory (stack-notes)
 
@@ -20,8 +23,15 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     """A dlt pipeline into `destination` (a name or a destination object). For DuckDB without
     `credentials`, the path comes from DESTINATION__DUCKDB__CREDENTIALS or `.dlt/config.toml`."""
-    if credentials is not None and isinstance(destination, str):
-        destination = Destination.from_reference(destination, credentials=credentials)
+    try:
+        if isinstance(destination, str):
+            destination = Destination.from_reference(destination, credentials=credentials)
+    except UnknownDestinationModule:
+        name = str(destination)
+        raise ConfigError(
+            f"unknown destination {name!r}: use a dlt destination name such as duckdb or postgres with "
+            f"--destination, or give the named destination a type with DESTINATION__{name.upper()}__DESTINATION_TYPE"
+        ) from None
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=destination,

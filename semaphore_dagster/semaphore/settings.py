@@ -17,6 +17,11 @@ DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds: read timeout of one request (connect 
 DEFAULT_MAX_ATTEMPTS = 5  # attempts per request for 429 / 5xx / resets / timeouts / unparsable bodies
 DEFAULT_MAX_RETRY_DELAY = 60.0  # seconds: cap of one back-off sleep, including a server's Retry-After
 DEFAULT_BACKOFF_FACTOR = 1.0  # exponential back-off: 1, 2, 4, 8 ... seconds (capped above)
+# `request_deadline` (seconds: connect + every read of one request, job logs included) defaults to
+# DEADLINE_FACTOR x request_timeout: 300 s by default, 10 s with request_timeout=2.
+DEADLINE_FACTOR = 5.0
+LOG_FETCH_RUNS = 3  # a job log that ends ERROR is fetched again by at most this many runs in all
+LOG_OUTAGE_STREAK = 20  # this many job logs in a row failing with 5xx/network errors: the log service is down
 
 # --- HTTP ------------------------------------------------------------------------------------------------
 USER_AGENT = "SemaphoreCI v2.0 Client"  # what Semaphore's API docs ask clients to send

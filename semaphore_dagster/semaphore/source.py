@@ -40,6 +40,13 @@ def validate_base_url(base_url: Any) -> str:
             f"base_url {text!r} is not an http(s) organization URL: set it {_where('base_url')} "
             "(e.g. https://<org>.semaphoreci.com)"
         )
+    if parts.path not in ("", "/"):  # the API lives at the root of the organization's host
+        raise ConfigError(
+            f"base_url {text!r} has a path ({parts.path}): set only the organization URL, e.g. "
+            f"{parts.scheme}://{parts.netloc}, {_where('base_url')}"
+        )
+    if parts.username or parts.password:
+        raise ConfigError(f"base_url must not hold a user or password: fix it {_where('base_url')}")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
@@ -66,12 +73,33 @@ def validate_scheme(auth_scheme: Any) -> str:
 
 
 def _positive_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"{name} must be an integer, not {value!r}: set it {_where(name)}")
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be an integer, not {value!r}: set it {_where(name)}") from None
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {number}: set it {_where(name)}")
+    return number
+
+
+def _number(name: str, value: Any, *, positive: bool) -> float:
+    """A float config value: > 0 (`positive`) or >= 0, finite."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name} must be a number of seconds, not {value!r}: set it {_where(name)}"
+        ) from None
+    if (
+        number != number
+        or number in (float("inf"), float("-inf"))
+        or number < 0
+        or (positive and number == 0)
+    ):
+        bound = "greater than 0" if positive else "0 or more"
+        raise ConfigError(f"{name} must be {bound}, not {value!r}: set it {_where(name)}")
     return number
 
 
@@ -83,16 +111,23 @@ def make_client(
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    request_deadline: float | None = None,
 ) -> SemaphoreClient:
     """Validate the connection settings (no request is made) and build the client."""
+    url, token, scheme = validate_base_url(base_url), validate_token(api_token), validate_scheme(auth_scheme)
     return SemaphoreClient(
-        validate_base_url(base_url),
-        validate_token(api_token),
-        validate_scheme(auth_scheme),
-        request_timeout=float(request_timeout),
+        url,
+        token,
+        scheme,
+        request_timeout=_number("request_timeout", request_timeout, positive=True),
         max_attempts=_positive_int("max_attempts", max_attempts, 1),
-        max_retry_delay=float(max_retry_delay),
-        backoff_factor=float(backoff_factor),
+        max_retry_delay=_number("max_retry_delay", max_retry_delay, positive=False),
+        backoff_factor=_number("backoff_factor", backoff_factor, positive=False),
+        request_deadline=(
+            None
+            if request_deadline in (None, "")
+            else _number("request_deadline", request_deadline, positive=True)
+        ),
     )
 
 
@@ -105,6 +140,11 @@ def _resolve_times(now: Any, start_date: Any, lookback: Any) -> tuple[datetime, 
         raise ConfigError(
             f"lookback {lookback!r} is not a duration like 3d or 12h: set it {_where('lookback')}"
         ) from None
+    if window <= timedelta(0):
+        raise ConfigError(
+            f"lookback {lookback!r} must be longer than 0 (late changes would never be re-checked): set it "
+            f"{_where('lookback')}, e.g. 3d"
+        )
     if start_date in (None, ""):
         start = run_start - timedelta(days=settings.DEFAULT_START_DAYS)
     else:
@@ -119,6 +159,24 @@ def _resolve_times(now: Any, start_date: Any, lookback: Any) -> tuple[datetime, 
                 f"start_date {start.isoformat()} is in the future: set a past date {_where('start_date')}"
             )
     return run_start, start, window
+
+
+def _allow_list(projects: Any) -> list[str] | None:
+    """`projects` as a list of names or ids (a list, or a comma-separated string); None = every project."""
+    if projects is None:
+        return None
+    if isinstance(projects, str):
+        items = [p.strip() for p in projects.split(",")]
+    elif isinstance(projects, (list, tuple, set)):
+        items = [str(p).strip() for p in projects]
+    else:
+        raise ConfigError(f"projects must be a list of project names or ids: set it {_where('projects')}")
+    items = [p for p in items if p]
+    if not items and projects not in ("", [], ()):
+        raise ConfigError(
+            f"projects names no project: set names or ids {_where('projects')}, or leave it unset"
+        )
+    return items or None
 
 
 def _resource(fn: Any, table: str, **hints: Any) -> Any:
@@ -191,6 +249,7 @@ def semaphore_source(
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    request_deadline: float | None = None,
 ) -> Any:
     """The whole Semaphore organization, one resource per table of docs/tables.md.
 
@@ -200,11 +259,17 @@ def semaphore_source(
     and one state, so load them together.
     """
     client = make_client(
-        base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+        base_url,
+        api_token,
+        auth_scheme,
+        request_timeout,
+        max_attempts,
+        max_retry_delay,
+        backoff_factor,
+        request_deadline,
     )
     run_start, start, window = _resolve_times(now, start_date, lookback)
-    if isinstance(projects, str):
-        projects = [p.strip() for p in projects.split(",") if p.strip()]
+    projects = _allow_list(projects)
     ctx = RunContext(
         client=client,
         run_start=run_start,
@@ -288,11 +353,19 @@ def job_logs_source(
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+    request_deadline: float | None = None,
 ) -> Any:
     """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time): no incremental cursor, the
     caller (a Dagster day partition) chooses the jobs. Resources `job_logs` and `job_log_events`."""
     client = make_client(
-        base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+        base_url,
+        api_token,
+        auth_scheme,
+        request_timeout,
+        max_attempts,
+        max_retry_delay,
+        backoff_factor,
+        request_deadline,
     )
     for job in jobs or []:
         if not isinstance(job, dict) or not job.get("job_id"):

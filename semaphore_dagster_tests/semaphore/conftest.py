@@ -17,7 +17,7 @@ from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 START = "2026-01-01"  # before every generated world's history
-LOAD_TIME_COLUMNS = {"snapshot_at", "fetched_at"}  # not in the ground truth (docs/tables.md)
+LOAD_TIME_COLUMNS = {"snapshot_at", "fetched_at", "attempts"}  # not in the ground truth (docs/tables.md)
 
 
 def load(
@@ -130,6 +130,17 @@ def assert_equals_ground_truth(
             actual = [r for r in actual if r["snapshot_at"] == latest]
         assert_table_equal(name, actual, expected, (ignore or {}).get(name, set()))
     assert_no_duplicate_keys(duckdb_path)
+
+
+def assert_one_line_error(err: str) -> str:
+    """What `semaphore-dagster load` prints on a failure: `error: <one line>`, then at most `hint: ...`.
+    Returns the error line."""
+    lines = err.strip().splitlines()
+    assert 1 <= len(lines) <= 2, f"{len(lines)} lines on stderr: {err[:2000]}"
+    assert lines[0].startswith("error: "), lines[0]
+    assert len(lines) == 1 or lines[1].startswith("hint: "), lines[1]
+    assert TEST_TOKEN not in err
+    return lines[0]
 
 
 @pytest.fixture

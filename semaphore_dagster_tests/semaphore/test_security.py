@@ -37,7 +37,7 @@ def test_no_request_reaches_another_origin(duckdb_path: Path, pipelines_dir: Pat
     """Link headers and the self-hosted log redirect point to another host: nothing is sent there."""
     world = make_world("tiny", projects=1, days=14, pipelines_per_day=8.0, blocks_per_pipeline=(1, 1))
     with CaptureServer() as other:
-        faults = f"redirect_host:host={other.host}"
+        faults = f"redirect_host:host={other.host.replace('127.0.0.1', 'localhost')}"  # another host name
         with EmulatorServer(world, token=TEST_TOKEN, faults=faults, log_mode="self_hosted") as server:
             load(server, duckdb_path, pipelines_dir)
         assert other.requests == []
@@ -46,6 +46,22 @@ def test_no_request_reaches_another_origin(duckdb_path: Path, pipelines_dir: Pat
     assert refused and all("another origin" in r["message"] for r in refused)
     assert all("jwt=<redacted>" in r["message"] for r in refused)
     assert len(read_tables(duckdb_path, ("pipelines",))["pipelines"]) > 100  # pages came via page numbers
+
+
+def test_log_redirect_to_the_same_host_gets_no_authorization_header(
+    duckdb_path: Path, pipelines_dir: Path
+) -> None:
+    """Semaphore builds its self-hosted log redirect as https:// + its own host, without the port: a target
+    on the configured host is followed (scheme and port may differ), with the jwt but never the token."""
+    world = make_world("tiny", projects=1, days=2, pipelines_per_day=2.0, blocks_per_pipeline=(1, 1))
+    with CaptureServer() as same_host:
+        faults = f"redirect_host:host={same_host.host}"  # 127.0.0.1 on another port
+        with EmulatorServer(world, token=TEST_TOKEN, faults=faults, log_mode="self_hosted") as server:
+            load(server, duckdb_path, pipelines_dir)
+    assert same_host.requests, "the same-host redirect was followed"
+    for path, headers in same_host.requests:
+        assert path.startswith("/api/v1/logs/") and "jwt=" in path
+        assert "Authorization" not in headers and TEST_TOKEN not in str(headers)
 
 
 def test_jwt_redacted_when_the_redirect_target_fails(duckdb_path: Path, pipelines_dir: Path) -> None:
