@@ -31,7 +31,7 @@ def test_tables(world, done_pipelines: list, message_cap: int = DEFAULT_MESSAGE_
                 "ppl_id": job.ppl_id,
                 "project_id": job.project_id,
                 "finish_time": _seconds(job.finish_time),
-                "source_job_id": job.source_job_id or None,
+                "source_job_id": job.source_job_id if doc is not None and source is not job else None,
                 "outcome": "OK" if doc is not None else "NOT_FOUND",
                 "message": None if doc is not None else NOT_FOUND,
                 "file": None,
@@ -173,7 +173,7 @@ def flaky_rows(world, project_id: str) -> list[dict]:
                 "latest_disruption_run_id": ppl.wf_id,
                 "resolved": False,
                 "scheduled": False,
-                "ticket_url": "",
+                "ticket_url": None,  # "" from the API: none
                 "age": (world.now() - failed[0].finish_time).days,
                 "latest_disruption_at": _seconds(latest.finish_time),
                 "first_disruption_at": _seconds(failed[0].finish_time),

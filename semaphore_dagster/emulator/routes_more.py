@@ -135,6 +135,7 @@ def _flaky_item(row: dict) -> dict:
     out.pop("project_id")
     out["latest_disruption_at"] = _ts_seconds(row["latest_disruption_at"])
     out["first_disruption_at"] = _ts_seconds(row["first_disruption_at"])
+    out["ticket_url"] = row["ticket_url"] or ""
     return out
 
 
