@@ -47,7 +47,7 @@ def test_tables(world, done_pipelines: list, message_cap: int = DEFAULT_MESSAGE_
                 reports.append(row)
                 continue
             data = tr.scope_files(world, "jobs", source.job_id)[tr.JUNIT]
-            row.update(file=tr.JUNIT, compressed=tr.compressed(source.project_id), bytes=len(data))
+            row.update(file=tr.JUNIT, compressed=tr.compressed(source), bytes=len(data))
             row.update(_report_summary(doc))
             reports.append(row)
             if source is job:
