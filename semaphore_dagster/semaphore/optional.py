@@ -5,9 +5,9 @@ refused token (401 `Unauthorized`) still fails the run, as everywhere else.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import dlt
 
@@ -26,10 +26,11 @@ def _record(name: str, available: bool, message: str | None) -> None:
     state[name] = {"available": available, "message": message, "checked_at": datetime.now(UTC).isoformat()}
 
 
-def optional(name: str, fetch: Callable[[], T], empty: T) -> T:
-    """`fetch()`, or `empty` when the server says the feature is off or the permission is missing."""
+def attempt(fetch: Callable[[], T], empty: T) -> tuple[T, str | None]:
+    """(`fetch()`, None), or (`empty`, the server's reason) when a feature is off or a permission missing.
+    Safe in worker threads (records nothing: the caller records in the extract thread)."""
     try:
-        result = fetch()
+        return fetch(), None
     except (AuthError, ApiError) as exc:
         text = str(exc)
         gated = any(word in text.lower() for word in GATE_WORDS) and "(Unauthorized)" not in text
@@ -37,8 +38,29 @@ def optional(name: str, fetch: Callable[[], T], empty: T) -> T:
             gated = False
         if not gated:
             raise
-        logger.warning("%s unavailable for this organization or token: %s", name, text)
-        _record(name, False, text)
-        return empty
-    _record(name, True, None)
+        return empty, text
+
+
+def record(name: str, message: str | None) -> None:
+    if message:
+        logger.warning("%s unavailable for this organization or token: %s", name, message)
+    _record(name, message is None, message)
+
+
+def optional(name: str, fetch: Callable[[], T], empty: T) -> T:
+    """`fetch()`, or `empty` when the server says the feature is off or the permission is missing."""
+    result, message = attempt(fetch, empty)
+    record(name, message)
     return result
+
+
+def optional_per_project(
+    name: str, ctx: Any, fetch: Callable[[str], list], project_ids: list[str]
+) -> Iterator[list]:
+    """`fetch(project_id)` for every project in parallel; a gated answer is recorded once under `name`."""
+    reason = None
+    for rows, message in ctx.parallel_map(lambda pid: attempt(lambda: fetch(pid), []), project_ids):
+        reason = reason or message
+        if rows:
+            yield rows
+    record(name, reason)

@@ -12,7 +12,7 @@ from typing import Any
 from . import normalize
 from .context import RunContext
 from .enums import upper
-from .optional import optional
+from .optional import optional, optional_per_project
 from .organization import list_projects, project_ids
 from .pagination import BodyCursorPaginator
 
@@ -67,9 +67,7 @@ def members(ctx: RunContext) -> Iterator[list[dict[str, Any]]]:
         rows = _page_no(ctx, f"projects/{project_id}/members", {}, "members")
         return [_member(raw, "PROJECT", project_id, project_id) for raw in rows]
 
-    yield from ctx.parallel_map(
-        lambda pid: optional("project_members", lambda: one(pid), []), project_ids(ctx)
-    )
+    yield from optional_per_project("project_members", ctx, one, project_ids(ctx))
 
 
 def roles(ctx: RunContext) -> Iterator[list[dict[str, Any]]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import normalize
 from .context import RunContext
-from .optional import optional
+from .optional import optional, optional_per_project
 from .organization import project_ids
 from .pagination import BodyCursorPaginator
 
@@ -58,6 +58,4 @@ def secrets(ctx: RunContext) -> Iterator[list[dict[str, Any]]]:
         rows = _pages(ctx, f"{base}/api/v1/projects/{project_id}/secrets")
         return [_row(raw, "PROJECT", project_id) for raw in rows]
 
-    yield from ctx.parallel_map(
-        lambda pid: optional("project_secrets", lambda: one(pid), []), project_ids(ctx)
-    )
+    yield from optional_per_project("project_secrets", ctx, one, project_ids(ctx))
