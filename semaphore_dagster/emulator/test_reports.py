@@ -32,6 +32,10 @@ FRAMEWORKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Cucumber", ("generic",)),
     ("API contract", ("golang",)),
     ("Full test suite", ("exunit", "golang")),
+    # linters and scanners that write JUnit too (rubocop's and eslint's junit formatters, trivy's template)
+    ("Rubocop", ("generic",)),
+    ("ESLint", ("generic",)),
+    ("Trivy", ("generic",)),
 )
 _MODULES = ("billing", "accounts", "search", "checkout", "auth", "reports", "api", "queue", "mailer", "cache")
 _VERBS = ("creates", "updates", "rejects", "lists", "retries", "renders", "charges", "expires", "validates")
