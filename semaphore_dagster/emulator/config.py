@@ -38,6 +38,12 @@ class WorldConfig:
     huge_log_bytes: int = 0  # > 0: one job whose log has that many output bytes (generated lazily)
     running_pipelines: int = 2  # pipelines per project still in flight at `now`
     users: int = 8
+    # Quirks of the real server, on by default (docs/api-behaviours.md):
+    hidden_projects: int = (
+        1  # projects the token may not view, first in projecthub's DB order (filtered pages)
+    )
+    zero_times: bool = True  # a never-updated agent type / deployment target sends "" as its update time
+    test_results: bool = True  # test jobs publish test-results artifacts (junit.json) as the CLI does
 
     @classmethod
     def preset(cls, name: str, *, seed: int = 7, now: datetime | None = None, **overrides) -> "WorldConfig":

@@ -21,6 +21,7 @@ from semaphore_dagster.emulator.model import (
     ScheduleTrigger,
     to_s,
 )
+from semaphore_dagster.emulator.people import generate_people
 from semaphore_dagster.emulator.planner import Outcome, Planner, User, lognormal
 from semaphore_dagster.emulator.profiles import (
     BLOCK_TEMPLATES,
@@ -66,7 +67,70 @@ def generate_world(config: WorldConfig) -> World:
     _in_flight(world, planner, now)
     reveal(world, now)
     _huge_log(world)
+    _quirks(world, now)
+    world.people = generate_people(world, now)
     return world
+
+
+def _quirks(world: World, now: datetime) -> None:
+    """What the real server shows and a kind emulator would not (docs/api-behaviours.md), drawn from their own
+    rng so the rest of the world stays the same: projects the token may not view, first in projecthub's DB
+    order (its pages are filtered after paging); a never-updated agent type and deployment target (`""`)."""
+    rng = random.Random(f"{world.config.seed}:quirks")
+    hidden = []
+    for i in range(world.config.hidden_projects):
+        planner = Planner(world, rng)
+        name = f"secret-project-{i + 1}"
+        hidden.append(
+            Project(
+                planner.uuid(),
+                name,
+                "Not visible to this token",
+                world.org_id,
+                planner.uuid(),
+                planner.uuid(),
+                f"git@github.com:{world.config.org_name}/{name}.git",
+                name,
+                world.config.org_name,
+                "github_app",
+                ["branches"],
+                ".semaphore/semaphore.yml",
+                [".semaphore/semaphore.yml"],
+                "main",
+                viewable=False,
+            )
+        )
+    world.projects[:0] = hidden
+    if not world.config.zero_times:
+        return
+    if world.agent_types:
+        world.agent_types[0].update_time = None
+    for profile in world._profiles:
+        if profile.promotions:
+            planner = Planner(world, rng)
+            created = (now - timedelta(days=world.config.days + rng.randint(5, 50))).replace(microsecond=0)
+            creator = rng.choice(world.users)
+            world.deployment_targets.append(
+                DeploymentTarget(
+                    id=planner.uuid(),
+                    name="preview",
+                    description=f"Preview apps of {profile.project.name}",
+                    url="",
+                    organization_id=world.org_id,
+                    project_id=profile.project.id,
+                    created_by=creator.id,
+                    created_at=created,
+                    updated_by="",
+                    updated_at=None,
+                    state="USABLE",
+                    state_message="",
+                    subject_rules=[{"type": "ANY", "subject_id": ""}],
+                    object_rules=[{"type": "PR", "match_mode": "ALL", "pattern": ""}],
+                    active=True,
+                )
+            )
+            break
+    world.touch()
 
 
 def _name(rng: random.Random, n: int = 20) -> str:

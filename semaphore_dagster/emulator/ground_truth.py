@@ -45,8 +45,12 @@ def ground_truth(
     log_max_bytes: int | None = None,
     store_deployment_parameter_values: bool = False,
     log_mode: str = "cloud",
+    test_message_max_chars: int = 4096,
+    features: dict[str, bool] | None = None,
 ) -> dict[str, list[dict]]:
-    """All tables. `log_mode="self_hosted"` when the server redirects every log (job_logs.source)."""
+    """All tables. `log_mode="self_hosted"` when the server redirects every log (job_logs.source);
+    `features`: the server's org features (`EmulatorServer(features=...)`) where they change what is served."""
+    from semaphore_dagster.emulator import ground_truth_more as more
     from semaphore_dagster.emulator.render import project_tasks
 
     with world.lock:
@@ -79,6 +83,9 @@ def ground_truth(
                 events.extend(rows)
         tables["job_logs"] = logs
         tables["job_log_events"] = events
+        tables.update(more.test_tables(world, done, test_message_max_chars))
+        tables["flaky_tests"] = more.flaky_tests(world)
+        tables.update(more.people_tables(world, features or {}))
     return tables
 
 

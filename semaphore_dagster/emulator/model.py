@@ -50,6 +50,7 @@ class Project:
     debug_permissions: list[str] = field(default_factory=list)
     attach_permissions: list[str] = field(default_factory=list)
     forked_allowed_secrets: list[str] = field(default_factory=list)
+    viewable: bool = True  # False: the token lacks project.view (projecthub filters it out of its pages)
 
 
 @dataclass(slots=True)
@@ -144,6 +145,9 @@ class Job:
     env_vars: list[dict]  # [{name, value}]
     log: JobLogSpec | None = None
     never_started_message: str = ""  # set when the job was stopped before it started (its log is a 404)
+    source_job_id: str = (
+        ""  # a job reused from an earlier pipeline: the job whose result (and artifacts) it has
+    )
 
     @property
     def update_time(self) -> datetime:
@@ -236,7 +240,7 @@ class Promotion:
 class AgentType:
     name: str
     create_time: datetime
-    update_time: datetime
+    update_time: datetime | None  # None: never updated (the API sends "")
     assignment_origin: str  # ASSIGNMENT_ORIGIN_AGENT | ASSIGNMENT_ORIGIN_AWS_STS | ...
     release_after: int
     aws_account_id: str = ""  # "" = aws settings unset (rendered as null)
@@ -293,7 +297,7 @@ class DeploymentTarget:
     created_by: str
     created_at: datetime
     updated_by: str
-    updated_at: datetime
+    updated_at: datetime | None  # None: never updated (the API sends "")
     state: str  # SYNCING | USABLE | UNUSABLE | CORDONED
     state_message: str
     subject_rules: list[dict]

@@ -228,7 +228,7 @@ class Planner:
     def _partial_rerun(self, profile: ProjectProfile, wf: Workflow, original: Pipeline) -> None:
         assert original.done_at is not None
         requester = self.user()
-        self.plan_pipeline(
+        rerun = self.plan_pipeline(
             profile,
             wf,
             original.done_at + self.secs(120, 3600),
@@ -243,6 +243,7 @@ class Planner:
             pr=(original.pr_head_branch, original.pr_target_branch),
             outcome=Outcome() if self.rng.random() < 0.75 else None,
         )
+        _mark_reused(original, rerun)
 
     # promotions and deployments ---------------------------------------------------------------------------
 
@@ -334,7 +335,7 @@ class Planner:
             deployment = Deployment(
                 id=self.uuid(),
                 target_id=target.id,
-                target_name=name,
+                target_name=target.name,  # gofer names the target itself ("staging"), not the promotion
                 prev_pipeline_id=src.ppl_id,
                 pipeline_id=promoted.ppl_id if promoted else "",
                 triggered_by=triggered_by,
@@ -684,3 +685,19 @@ class Planner:
                     job.log = self._log_spec(job)
             if touched and block.result != "FAILED":
                 block.result, block.result_reason = "STOPPED", reason
+
+
+def _mark_reused(original: Pipeline, rerun: Pipeline) -> None:
+    """A partial re-run re-runs what failed; the jobs that passed in both keep the original's result and
+    artifacts (`source_job_id`, followed through chains of re-runs). Draws nothing from the rng."""
+    before = {(b.name, j.name): j for b in original.blocks for j in b.jobs}
+    for block in rerun.blocks:
+        for job in block.jobs:
+            old = before.get((block.name, job.name))
+            if (
+                old is not None
+                and old.result == "PASSED"
+                and job.result == "PASSED"
+                and old.state == "FINISHED"
+            ):
+                job.source_job_id = old.source_job_id or old.job_id

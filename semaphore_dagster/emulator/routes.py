@@ -91,6 +91,11 @@ class Env:
     promotions_without_switch: str = "error"  # "error" (inferred 400) | "empty" ([])
     jwts: JwtStore = field(default_factory=JwtStore)
     plan: FaultPlan = field(default_factory=FaultPlan)
+    # --- test results, people and access, secrets, notifications, dashboards (routes_more.py) ---
+    features: dict[str, bool] = field(default_factory=dict)  # org feature flags over routes_more's defaults
+    permissions: frozenset[str] | None = None  # the token's permissions; None = every permission
+    signer: Any = None  # storage.UrlSigner of the artifact store on the second port
+    project_permission_filter: bool = True  # projecthub drops projects the token may not view, after paging
 
 
 Handler = Callable[[Env, Request], r.Response]
@@ -130,6 +135,11 @@ def _lenient(req: Request, name: str, default: int) -> int:
     return pg.lenient_int(req.q(name), default)
 
 
+def _host_without_port(host: str) -> str:
+    host = host or "localhost"
+    return host[: host.find("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
+
+
 def _link_base(env: Env, req: Request) -> str:
     """`http://` + the backend's idea of its host: the Host header without its port (or `link_base`)."""
     if env.plan.redirect_host:
@@ -166,7 +176,11 @@ def projects_list(env: Env, req: Request) -> r.Response:
         page = pg.projects_page_number(req.q("page"))
     except pg.PageParamError as exc:
         return r.message(400, str(exc))
-    rows, has_more = pg.projects_page(env.world.list_projects(), page, env.projects_page_size)
+    # projecthub pages the DB, then drops what the token may not view: a page may be empty with more behind
+    # it (docs/api-behaviours.md, "Projects"). Without the filter, a kind server pages only viewable ones.
+    source = env.world.projects_db_order() if env.project_permission_filter else env.world.list_projects()
+    rows, has_more = pg.projects_page(source, page, env.projects_page_size)
+    rows = [p for p in rows if p.viewable]
     headers = [("x-page", str(page)), ("x-has-more", "true" if has_more else "false")]
     return r.ok([render.project(env.world, p) for p in rows], headers)
 
@@ -364,8 +378,10 @@ def logs_get(env: Env, req: Request) -> r.Response:
     if env.log_mode == "self_hosted" or log.self_hosted:
         if env.plan.redirect_host:
             base = f"http://{env.plan.redirect_host}"
-        else:
-            base = (env.log_redirect_base or f"http://{req.host}").rstrip("/")
+        elif env.log_redirect_base == "client":  # a kind server: the scheme, host and port the client used
+            base = f"http://{req.host}"
+        else:  # Semaphore: https + its own host, no port (docs/api-behaviours.md, "Job logs")
+            base = (env.log_redirect_base or f"https://{_host_without_port(req.host)}").rstrip("/")
         location = f"{base}/api/v1/logs/{job_id}?jwt={env.jwts.issue(job_id)}"
         return r.Response(302, b"", [("location", location)])
     return r.Response(200, _cloud_log_body(log.events()), [], r.JSON_CT)
@@ -661,6 +677,10 @@ ROUTES: tuple[Route, ...] = (
     _route("schedules.describe", f"{V}/schedules/{{id_or_name}}", schedules_describe),
     _route("schedules.describe", f"{V}/tasks/{{id_or_name}}", schedules_describe),
 )
+# --- test results, people and access, secrets, notifications, dashboards ---
+from semaphore_dagster.emulator import routes_more  # noqa: E402 (its handlers use this module's helpers)
+
+ROUTES += tuple(_route(name, path, handler, **options) for name, path, handler, options in routes_more.ROUTES)
 GATEWAY_PREFIXES = (f"{V}/workflows", f"{V}/jobs/", f"{V}/dashboards", f"{V}/notifications", "/api/v1beta/")
 UNKNOWN_PLUMBER = Route("unknown", re.compile(r"^/api/"), plumber_unknown)
 UNKNOWN_GATEWAY = Route("unknown", re.compile(r"^/api/"), gateway_unknown)

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from semaphore_dagster.emulator import auth, routes
 from semaphore_dagster.emulator import responses as r
 from semaphore_dagster.emulator.faults import FaultInjector, FaultPlan, FaultRule, FaultSpec
+from semaphore_dagster.emulator.storage import SIGNED_URL_TTL_S, ArtifactStore, UrlSigner
 
 log = logging.getLogger(__name__)
 LOG_MODES = ("cloud", "self_hosted")
@@ -186,11 +187,14 @@ class EmulatorServer:
     `log_mode` (`cloud`: inline logs except for self-hosted jobs; `self_hosted`: every log redirects, as in
     CE/EE installs), `live` with `live_speed` (a thread advances the world: a wall-clock world stays on the
     wall clock with `live_speed` times the activity; a fixed-`now` world moves `live_speed` simulated seconds
-    per second), `link_base` (the scheme+host of style-A `link` URLs; default `http://` + the Host header without
+    per second), `features` (org feature flags: `artifacts_api`, `superjerry_tests`, `project_level_secrets`,
+    `secrets_exposed_content`, `secrets_access_policy`; see routes_more.DEFAULT_FEATURES), `permissions` (the
+    token's permissions; None = all), `project_permission_filter` (projecthub's filter after paging, on),
+    `signed_url_ttl_s` (artifact URLs expire after 20 minutes), `link_base` (the scheme+host of style-A `link` URLs; default `http://` + the Host header without
     its port, as Semaphore's backends build it), `projects_page_size` (projecthub's 500),
     `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`),
-    `log_redirect_base` (scheme+host of the self-hosted log redirect; default the one the client used, while
-    Semaphore itself answers `https://` + its host without a port), `json_content_type` (False: plumber and
+    `log_redirect_base` (scheme+host of the self-hosted log redirect; default `https://` + the Host without a
+    port, as Semaphore answers; `"client"`: the scheme, host and port the client used), `json_content_type` (False: plumber and
     projecthub JSON goes without Content-Type, as the spec infers from Plug defaults; True: application/json).
     """
 
@@ -212,6 +216,10 @@ class EmulatorServer:
         live_tick_s: float = 0.5,
         log_redirect_base: str | None = None,
         json_content_type: bool = False,
+        features: dict[str, bool] | None = None,
+        permissions: Iterable[str] | None = None,
+        project_permission_filter: bool = True,
+        signed_url_ttl_s: float = SIGNED_URL_TTL_S,
     ) -> None:
         if log_mode not in LOG_MODES:
             raise ValueError(f"log_mode must be one of {', '.join(LOG_MODES)}, got {log_mode!r}")
@@ -245,6 +253,11 @@ class EmulatorServer:
         self._stop = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._threads: list[threading.Thread] = []
+        self.features = dict(features or {})
+        self.permissions = None if permissions is None else frozenset(permissions)
+        self.project_permission_filter = project_permission_filter
+        self.signer = UrlSigner(signed_url_ttl_s)
+        self.store = ArtifactStore(world, self.signer, host)
 
     # --- lifecycle --------------------------------------------------------------------------------------------
 
@@ -259,6 +272,7 @@ class EmulatorServer:
         )
         serve.start()
         self._threads = [serve]
+        self.store.start()
         if self.live:
             ticker = threading.Thread(target=self._tick_live, name="emulator-live", daemon=True)
             ticker.start()
@@ -279,6 +293,7 @@ class EmulatorServer:
             except OSError:
                 pass
         httpd.server_close()  # joins the request threads
+        self.store.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
@@ -298,9 +313,18 @@ class EmulatorServer:
     # --- counters and test controls ---------------------------------------------------------------------------
 
     @property
+    def store_url(self) -> str:
+        """The artifact store's origin (the second loopback port signed URLs point to)."""
+        return self.signer.base
+
+    @property
     def request_counts(self) -> dict[str, int]:
+        """Requests per endpoint name; `storage.get` counts the artifact store's (second port) requests."""
         with self._counts_lock:
-            return dict(self._counts)
+            counts = dict(self._counts)
+        if self.store.requests:
+            counts["storage.get"] = self.store.requests
+        return counts
 
     @property
     def total_requests(self) -> int:
@@ -399,6 +423,10 @@ class EmulatorServer:
             promotions_without_switch=self.promotions_without_switch,
             jwts=self._jwts,
             plan=plan,
+            features=self.features,
+            permissions=self.permissions,
+            signer=self.signer,
+            project_permission_filter=self.project_permission_filter,
         )
         try:
             with self.world.lock:

@@ -68,7 +68,7 @@ def _reveal_promotion(world, final: Promotion, _extra, t: datetime) -> None:
 def _reveal_deployment(world, final: Deployment, target, t: datetime) -> None:
     view = deployment_at(final, world, t)
     target.deployments.append(view)
-    target.updated_at = max(target.updated_at, final.triggered_at)
+    target.updated_at = max(target.updated_at or final.triggered_at, final.triggered_at)
     if view is not final:
         world._inflight_deployments[final.id] = (final, target)
 

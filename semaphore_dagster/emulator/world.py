@@ -87,6 +87,8 @@ class World:
         self._agent_names: dict[str, list[str]] = {}  # agent type -> names that ran jobs
         self.users: list = []  # planner.User
         self.huge_log_job_id: str | None = None  # the job with `huge_log_bytes` of log, if any
+        self._static: dict = {}  # immutable derived data (test catalogs), never invalidated
+        self.people = None  # people.People: members, roles, groups, service accounts, secrets, ...
 
     # construction and live mode -------------------------------------------------------------------------
 
@@ -108,13 +110,18 @@ class World:
         log_max_bytes: int | None = None,
         store_deployment_parameter_values: bool = False,
         log_mode: str = "cloud",
+        test_message_max_chars: int = 4096,
+        features: dict[str, bool] | None = None,
     ) -> dict[str, list[dict]]:
         """Every table of docs/tables.md as flat rows, derived from the model (see ground_truth.py).
 
-        Blocks, jobs and job logs only of DONE pipelines (the loader loads them once the pipeline is DONE)."""
+        Blocks, jobs, job logs and test reports only of DONE pipelines (the loader loads them once the
+        pipeline is DONE). `features` as given to `EmulatorServer(features=...)`."""
         from semaphore_dagster.emulator.ground_truth import ground_truth
 
-        return ground_truth(self, log_max_bytes, store_deployment_parameter_values, log_mode)
+        return ground_truth(
+            self, log_max_bytes, store_deployment_parameter_values, log_mode, test_message_max_chars, features
+        )
 
     def export_json(self, path: str | Path, log_max_bytes: int | None = None) -> list[Path]:
         """Write one `<table>.json` per ground-truth table into the directory `path`; returns the files."""
@@ -139,13 +146,18 @@ class World:
     # projects -------------------------------------------------------------------------------------------
 
     def list_projects(self) -> list[Project]:
+        """The projects the token may view (every other listing and the ground truth use these)."""
+        return [p for p in self.projects if p.viewable]
+
+    def projects_db_order(self) -> list[Project]:
+        """Every project in projecthub's DB order, viewable or not: it pages these, then filters."""
         return self.projects
 
     def project(self, project_id: str) -> Project | None:
-        return next((p for p in self.projects if p.id == project_id), None)
+        return next((p for p in self.projects if p.id == project_id and p.viewable), None)
 
     def project_by_name(self, name: str) -> Project | None:
-        return next((p for p in self.projects if p.name == name), None)
+        return next((p for p in self.projects if p.name == name and p.viewable), None)
 
     # workflows ------------------------------------------------------------------------------------------
 

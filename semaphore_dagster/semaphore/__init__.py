@@ -9,7 +9,8 @@ Usable without an orchestrator:
 from .api import SemaphoreAPI, jobs_needing_logs
 from .errors import ApiError, AuthError, ConfigError, NotFoundError, SemaphoreError
 from .pipeline import make_pipeline, run_load
-from .source import job_logs_source, semaphore_source
+from .source import job_logs_source, semaphore_source, test_results_source
+from .test_results import jobs_needing_test_results
 
 __all__ = [
     "ApiError",
@@ -20,7 +21,9 @@ __all__ = [
     "SemaphoreError",
     "job_logs_source",
     "jobs_needing_logs",
+    "jobs_needing_test_results",
     "make_pipeline",
     "run_load",
     "semaphore_source",
+    "test_results_source",
 ]

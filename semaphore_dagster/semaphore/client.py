@@ -43,6 +43,7 @@ from requests.auth import AuthBase
 from . import settings
 from .errors import ApiError, AuthError, ConfigError, NotFoundError
 from .redaction import redact_text, redact_url
+from .redirects import rebase_on_own_origin
 
 logger = logging.getLogger(__name__)
 
@@ -432,7 +433,7 @@ class SemaphoreClient:
         while response.is_redirect and hops < 3:
             location = response.headers.get("Location") or ""
             response.close()
-            url = urljoin(url, location)
+            url = rebase_on_own_origin(urljoin(url, location), self.base_url)  # see redirects.py
             source = "REDIRECT"
             hops += 1
             if not same_host(url, self.base_url):

@@ -677,3 +677,379 @@ _add(
 
 CI_ACTIVITY = ("workflows", "pipelines", "blocks", "jobs", "promotions")
 LOG_TABLES = ("job_logs", "job_log_events")
+
+
+# --- test results, people and access, secrets metadata, notifications, dashboards ---
+D = "double"
+TEST_STATES = ("PASSED", "FAILED", "ERROR", "SKIPPED", "DISABLED")
+REPORT_OUTCOMES = ("OK", "NOT_FOUND", "FEATURE_DISABLED", "ERROR")
+_COUNTS = {
+    "total": "tests in the report (every state)",
+    "passed": "tests that passed",
+    "failed": "tests that failed (an assertion: `<failure>`)",
+    "errors": "tests that errored (`<error>`)",
+    "skipped": "tests skipped",
+    "disabled": "tests disabled",
+    "duration_seconds": "sum of the tests' durations, seconds (the CLI's nanoseconds / 1e9)",
+}
+_COUNT_TYPES = {
+    **dict.fromkeys(("total", "passed", "failed", "errors", "skipped", "disabled"), INT),
+    "duration_seconds": D,
+}
+
+_add(
+    TableSpec(
+        "test_reports",
+        ("job_id",),
+        "GET /artifacts/signed_url?scope=jobs&scope_id={job}&path=test-results/junit.json + the signed URL",
+        "none",
+        {
+            **_cols("job_id ppl_id project_id"),
+            "finish_time": TS,
+            **_cols("source_job_id outcome message file"),
+            "compressed": B,
+            "bytes": INT,
+            "report_count": INT,
+            "frameworks": J,
+            "status": T,
+            **_COUNT_TYPES,
+            "fetched_at": TS,
+        },
+        enums=("outcome", "status"),
+        empty_is_null=("source_job_id",),
+        description="One row per finished job of a DONE pipeline: the job's test report (the test-results CLI's "
+        "junit.json), or why there is none.",
+        group="test_results",
+        column_descriptions={
+            "job_id": "the job asked about",
+            "ppl_id": "its pipeline",
+            "project_id": "its project",
+            "finish_time": "the job's finish time (the day partition)",
+            "source_job_id": "for a job reused from an earlier pipeline (partial re-run), the job whose report it "
+            "has; NULL otherwise",
+            "outcome": "OK, NOT_FOUND (no report: the job did not publish one), FEATURE_DISABLED (the "
+            "organization has no artifacts API), ERROR (the fetch failed for good; message says why)",
+            "message": "the server's reason for NOT_FOUND / FEATURE_DISABLED / ERROR; NULL for OK",
+            "file": "the artifact path the report came from (test-results/junit.json), NULL unless OK",
+            "compressed": "the file was gzip bytes (sniffed by its magic bytes)",
+            "bytes": "size of the file as stored (compressed size when gzip)",
+            "report_count": "testResults entries (one per parsed input / framework)",
+            "frameworks": "sorted list of the CLI parser names (rspec, mocha, golang, exunit, generic, ...)",
+            "status": "SUCCESS, or ERROR when the CLI failed to parse an input (testResults.status)",
+            **_COUNTS,
+            "fetched_at": "when the loader read it",
+        },
+        references={
+            "job_id": ("jobs", "job_id"),
+            "ppl_id": ("pipelines", "ppl_id"),
+            "project_id": ("projects", "id"),
+            "source_job_id": ("jobs", "job_id"),
+        },
+        enum_values={"outcome": REPORT_OUTCOMES, "status": ("SUCCESS", "ERROR")},
+        extra={"partitioned": "finish_time"},
+    )
+)
+_add(
+    TableSpec(
+        "test_suites",
+        ("job_id", "suite_id"),
+        "the suites of test_reports' junit.json",
+        "derived",
+        {
+            **_cols("job_id ppl_id suite_id report_id report_name framework name"),
+            **_cols("is_skipped is_disabled", B),
+            **_cols("timestamp hostname package"),
+            "properties": J,
+            **_COUNT_TYPES,
+        },
+        description="One row per test suite of a job's report (the job that ran it: a reused job's suites are "
+        "its source job's).",
+        group="test_results",
+        column_descriptions={
+            "job_id": "the job that published the report",
+            "ppl_id": "that job's pipeline",
+            "suite_id": "the CLI's stable suite id (UUIDv3 of the report id and the suite name)",
+            "report_id": "the CLI's stable testResults id (UUIDv3 of name + framework)",
+            "report_name": "testResults name (e.g. 'Rspec Suite')",
+            "framework": "the CLI parser that read it",
+            "name": "suite name",
+            "is_skipped": "the suite was skipped",
+            "is_disabled": "the suite was disabled",
+            "timestamp": "the suite's XML timestamp attribute, verbatim (often ISO-8601; NULL when empty)",
+            "hostname": "XML hostname attribute (NULL when empty)",
+            "package": "XML package attribute (NULL when empty)",
+            "properties": "XML properties as a JSON object (NULL when none)",
+            **_COUNTS,
+        },
+        references={"job_id": ("jobs", "job_id"), "ppl_id": ("pipelines", "ppl_id")},
+        extra={"partitioned": "finish_time"},
+    )
+)
+_add(
+    TableSpec(
+        "test_cases",
+        ("job_id", "test_id"),
+        "the tests of test_reports' junit.json",
+        "derived",
+        {
+            **_cols("job_id ppl_id suite_id test_id file classname package name state"),
+            "duration_seconds": D,
+            **_cols("failure_message failure_type"),
+            "message_truncated": B,
+        },
+        enums=("state",),
+        description="One row per test of a job's report. test_id is stable across runs: the same test in "
+        "another run (or re-run of the same commit) has the same id.",
+        group="test_results",
+        column_descriptions={
+            "job_id": "the job that ran it",
+            "ppl_id": "that job's pipeline (join pipelines for commit, branch)",
+            "suite_id": "its suite (test_suites)",
+            "test_id": "the CLI's stable test id (UUIDv3 of suite id and id.name.classname.package.file)",
+            "file": "test file (NULL when the XML had none)",
+            "classname": "XML classname (NULL when empty)",
+            "package": "XML package (NULL when empty)",
+            "name": "test name",
+            "state": "PASSED, FAILED, ERROR, SKIPPED or DISABLED",
+            "duration_seconds": "duration in seconds",
+            "failure_message": "message of the failure or error, cut at test_message_max_chars (bodies and "
+            "system output are never stored: jobs print secrets there)",
+            "failure_type": "type of the failure or error (e.g. AssertionError)",
+            "message_truncated": "failure_message was cut at the cap",
+        },
+        references={"job_id": ("jobs", "job_id"), "ppl_id": ("pipelines", "ppl_id")},
+        enum_values={"state": TEST_STATES},
+        extra={"partitioned": "finish_time"},
+    )
+)
+_add(
+    TableSpec(
+        "flaky_tests",
+        ("project_id", "test_id"),
+        "GET /projects/{id}/test_results/flaky_tests (feature-gated; SaaS only)",
+        "A",
+        {
+            **_cols("project_id test_id test_name test_group test_runner test_file test_suite"),
+            "pass_rate": INT,
+            "labels": J,
+            "disruptions_count": INT,
+            **_cols("latest_disruption_hash latest_disruption_run_id"),
+            **_cols("resolved scheduled", B),
+            "ticket_url": T,
+            "age": INT,
+            **_cols("latest_disruption_at first_disruption_at", TS),
+            "disruption_history": J,
+        },
+        empty_is_null=("ticket_url", "latest_disruption_hash", "latest_disruption_run_id"),
+        description="One row per test Semaphore's own flaky-tests service (Superjerry) reports as flaky in a "
+        "project; empty when the organization lacks the feature (recorded as unavailable in the source state).",
+        group="flaky_tests",
+        column_descriptions={
+            "project_id": "the project",
+            "test_id": "Superjerry's test id",
+            "test_name": "test name",
+            "test_group": "test group (the classname)",
+            "test_runner": "runner / framework",
+            "test_file": "test file",
+            "test_suite": "suite name",
+            "pass_rate": "pass rate, percent (0-100)",
+            "labels": "labels given in the UI (JSON list)",
+            "disruptions_count": "runs in which it failed and then passed",
+            "latest_disruption_hash": "commit sha of the latest disruption",
+            "latest_disruption_run_id": "run (workflow) id of the latest disruption",
+            "resolved": "marked resolved",
+            "scheduled": "scheduled for a fix",
+            "ticket_url": "linked ticket (NULL when none)",
+            "age": "age as the service reports it (days, per its docs)",
+            "latest_disruption_at": "time of the latest disruption",
+            "first_disruption_at": "time of the first disruption",
+            "disruption_history": "JSON list of {day, count}",
+        },
+        references={"project_id": ("projects", "id")},
+    )
+)
+MEMBER_SUBJECTS = ("USER", "GROUP", "SERVICE_ACCOUNT", "UNKNOWN")
+_add(
+    TableSpec(
+        "members",
+        ("scope_id", "id"),
+        "GET /members?member_type= (org) and GET /projects/{id}/members (project, users only)",
+        "page_no",
+        {**_cols("scope scope_id project_id id subject_type name"), "roles": J},
+        enums=("scope", "subject_type"),
+        description="One row per member of the organization (users, groups, service accounts) and per user "
+        "member of each project, with their roles. Personal data: only the display name the API gives.",
+        group="access",
+        column_descriptions={
+            "scope": "ORGANIZATION or PROJECT",
+            "scope_id": "the organization id (ORGANIZATION) or the project id (PROJECT)",
+            "project_id": "the project (NULL for organization members)",
+            "id": "the subject id: a user, group or service account id",
+            "subject_type": "USER, GROUP or SERVICE_ACCOUNT",
+            "name": "display name as the API gives it (personal data for users; no e-mail is exposed)",
+            "roles": "JSON list of {role_id, role_name, source} as the API gives it",
+        },
+        references={"project_id": ("projects", "id")},
+        enum_values={"scope": ("ORGANIZATION", "PROJECT"), "subject_type": MEMBER_SUBJECTS},
+    )
+)
+_add(
+    TableSpec(
+        "roles",
+        ("id",),
+        "GET /roles",
+        "none",
+        {**_cols("id name org_id scope description"), "permissions": J, "readonly": B},
+        enums=("scope",),
+        description="One row per organization-scope role (the list endpoint shows no project roles).",
+        group="access",
+        column_descriptions={
+            "id": "role id",
+            "name": "role name (Owner, Admin, Member, custom ones)",
+            "org_id": "the organization",
+            "scope": "ORG or PROJECT (the list sends the enum's integer; mapped)",
+            "description": "role description",
+            "permissions": "JSON list of permission names",
+            "readonly": "a built-in role that cannot be edited",
+        },
+        enum_values={"scope": ("ORG", "PROJECT", "UNSPECIFIED")},
+    )
+)
+_add(
+    TableSpec(
+        "groups",
+        ("id",),
+        "GET /groups",
+        "page_no",
+        {**_cols("id name description"), "member_ids": J},
+        description="One row per group of people.",
+        group="access",
+        column_descriptions={
+            "id": "group id (also a members.id with subject_type GROUP)",
+            "name": "group name",
+            "description": "group description",
+            "member_ids": "JSON list of the user ids in the group (personal data: ids only)",
+        },
+    )
+)
+_add(
+    TableSpec(
+        "service_accounts",
+        ("id",),
+        "GET /service_accounts",
+        "C",
+        {
+            **_cols("id name description org_id creator_id"),
+            **_cols("created_at updated_at", TS),
+            "deactivated": B,
+        },
+        empty_is_null=("creator_id",),
+        description="One row per service account (never its API token: the loader calls no endpoint that "
+        "returns one).",
+        group="access",
+        column_descriptions={
+            "id": "service account id",
+            "name": "name",
+            "description": "description",
+            "org_id": "the organization",
+            "creator_id": "the user who created it (NULL when unknown)",
+            "created_at": "creation time (NULL when unset)",
+            "updated_at": "last update (NULL when never updated)",
+            "deactivated": "deactivated",
+        },
+    )
+)
+_add(
+    TableSpec(
+        "secrets",
+        ("id",),
+        "GET /api/v1beta/secrets (org) and GET /api/v1/projects/{id}/secrets (project)",
+        "C",
+        {
+            **_cols("id name scope project_id"),
+            **_cols("create_time update_time checkout_at", TS),
+            "content_included": B,
+            **_cols("env_var_names file_paths", J),
+            "org_config__projects_access": T,
+            "org_config__project_ids": J,
+            **_cols("org_config__debug_access org_config__attach_access"),
+        },
+        enums=(
+            "scope",
+            "org_config__projects_access",
+            "org_config__debug_access",
+            "org_config__attach_access",
+        ),
+        description="One row per secret of the organization or of a project: metadata only. The values "
+        "(data.env_vars[].value, data.files[].content) are dropped as soon as a page arrives.",
+        group="access",
+        column_descriptions={
+            "id": "secret id",
+            "name": "secret name",
+            "scope": "ORGANIZATION or PROJECT",
+            "project_id": "the project of a project secret (NULL for organization secrets)",
+            "create_time": "creation time",
+            "update_time": "last update",
+            "checkout_at": "last time a job pulled it (NULL: never)",
+            "content_included": "the server would have sent values (the org feature that exposes them); they "
+            "are dropped regardless",
+            "env_var_names": "JSON list of the environment variable names (no values)",
+            "file_paths": "JSON list of the file paths (no contents)",
+            "org_config__projects_access": "ALL, ALLOWED or NONE (org secrets with access policies)",
+            "org_config__project_ids": "JSON list of the allowed project ids when ALLOWED",
+            "org_config__debug_access": "JOB_DEBUG_YES or JOB_DEBUG_NO",
+            "org_config__attach_access": "JOB_ATTACH_YES or JOB_ATTACH_NO",
+        },
+        references={"project_id": ("projects", "id")},
+        enum_values={
+            "scope": ("ORGANIZATION", "PROJECT"),
+            "org_config__projects_access": ("ALL", "ALLOWED", "NONE"),
+            "org_config__debug_access": ("JOB_DEBUG_YES", "JOB_DEBUG_NO"),
+            "org_config__attach_access": ("JOB_ATTACH_YES", "JOB_ATTACH_NO"),
+        },
+    )
+)
+_add(
+    TableSpec(
+        "notifications",
+        ("id",),
+        "GET /notifications",
+        "C",
+        {**_cols("id name creator_id"), **_cols("create_time update_time", TS), "rules": J},
+        empty_is_null=("creator_id",),
+        description="One row per notification, its rules without credentials: Slack and webhook endpoints, the "
+        "webhook's secret name and e-mail cc/bcc lists are dropped.",
+        group="org_settings",
+        column_descriptions={
+            "id": "notification id",
+            "name": "notification name",
+            "creator_id": "the user who created it",
+            "create_time": "creation time",
+            "update_time": "last update",
+            "rules": "JSON list of {name, filter {projects (names), branches, pipelines, blocks, states, results, "
+            "tags}, notify {slack {channels, message, status}, email {subject, content, status}, webhook "
+            "{timeout, action, retries, status}}}",
+        },
+    )
+)
+_add(
+    TableSpec(
+        "dashboards",
+        ("id",),
+        "GET /dashboards",
+        "C",
+        {**_cols("id name title"), **_cols("create_time update_time", TS), "widgets": J},
+        description="One row per dashboard of the organization.",
+        group="org_settings",
+        column_descriptions={
+            "id": "dashboard id",
+            "name": "dashboard name",
+            "title": "dashboard title",
+            "create_time": "creation time",
+            "update_time": "last update",
+            "widgets": "JSON list of {name, type, filters}",
+        },
+    )
+)
+TEST_RESULT_TABLES = ("test_reports", "test_suites", "test_cases")
+ACCESS_TABLES = ("members", "roles", "groups", "service_accounts", "secrets", "notifications", "dashboards")

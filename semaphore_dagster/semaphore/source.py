@@ -9,7 +9,19 @@ import dlt
 from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltSource
 
-from . import ci_activity, deployments, fleet, job_logs, organization, settings
+from . import (
+    ci_activity,
+    deployments,
+    fleet,
+    job_logs,
+    organization,
+    people,
+    secrets_meta,
+    settings,
+    test_results,
+)
+from . import dashboards as dashboards_mod
+from . import notifications as notifications_mod
 from .ci_activity import CiPlanner
 from .client import SemaphoreClient
 from .context import RunContext
@@ -250,6 +262,9 @@ def semaphore_source(
     max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     request_deadline: float | None = None,
+    include_test_results: bool = True,
+    test_message_max_chars: int = test_results.DEFAULT_MESSAGE_MAX_CHARS,
+    test_report_max_bytes: int = test_results.DEFAULT_REPORT_MAX_BYTES,
 ) -> Any:
     """The whole Semaphore organization, one resource per table of docs/tables.md.
 
@@ -323,6 +338,34 @@ def semaphore_source(
     def log_jobs() -> list[dict[str, Any]]:
         return planner.log_jobs() if ctx.include_logs else []
 
+    # --- test results, people and access, secrets metadata, notifications, dashboards ---
+    def test_jobs() -> list[dict[str, Any]]:
+        return test_results.planner_jobs(planner) if include_test_results else []
+
+    def r_flaky() -> Iterator[Any]:
+        yield from test_results.flaky_tests(ctx, organization.project_ids(ctx))
+
+    def r_members() -> Iterator[Any]:
+        yield from people.members(ctx)
+
+    def r_roles() -> Iterator[Any]:
+        yield from people.roles(ctx)
+
+    def r_groups() -> Iterator[Any]:
+        yield from people.groups(ctx)
+
+    def r_service_accounts() -> Iterator[Any]:
+        yield from people.service_accounts(ctx)
+
+    def r_secrets() -> Iterator[Any]:
+        yield from secrets_meta.secrets(ctx)
+
+    def r_notifications() -> Iterator[Any]:
+        yield from notifications_mod.notifications(ctx)
+
+    def r_dashboards() -> Iterator[Any]:
+        yield from dashboards_mod.dashboards(ctx)
+
     resources = [
         _resource(r_projects, "projects"),
         _resource(r_workflows, "workflows"),
@@ -337,6 +380,20 @@ def semaphore_source(
         _resource(r_deployments, "deployments"),
         _resource(r_retention, "artifact_retention_policies"),
         _resource(r_schedules, "schedules"),
+        *test_results.test_result_resources(
+            ctx,
+            test_jobs,
+            _positive_int("test_message_max_chars", test_message_max_chars, 0),
+            _positive_int("test_report_max_bytes", test_report_max_bytes, 1),
+        ),
+        _resource(r_flaky, "flaky_tests"),
+        _resource(r_members, "members"),
+        _resource(r_roles, "roles"),
+        _resource(r_groups, "groups"),
+        _resource(r_service_accounts, "service_accounts"),
+        _resource(r_secrets, "secrets"),
+        _resource(r_notifications, "notifications"),
+        _resource(r_dashboards, "dashboards"),
     ]
     return _tag(resources, client)
 
@@ -380,6 +437,49 @@ def job_logs_source(
     )
     chosen = [dict(job) for job in jobs or []]
     return _tag(_log_resources(ctx, chosen), client)
+
+
+@dlt.source(name="semaphore", section="semaphore", max_table_nesting=0)
+def test_results_source(
+    jobs: list[dict[str, Any]] = dlt.config.value,
+    base_url: str | None = dlt.config.value,
+    api_token: TSecretStrValue | None = dlt.secrets.value,
+    auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    test_message_max_chars: int = test_results.DEFAULT_MESSAGE_MAX_CHARS,
+    test_report_max_bytes: int = test_results.DEFAULT_REPORT_MAX_BYTES,
+    request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
+    max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
+    max_retry_delay: float = settings.DEFAULT_MAX_RETRY_DELAY,
+    backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
+) -> Any:
+    """The test reports of exactly `jobs` (dicts with job_id, ppl_id, finish_time, and for reuse resolution
+    block_name, job_name, partial_rerun_of: `jobs_needing_test_results` gives them), no cursor: the caller (a
+    Dagster day partition) chooses the jobs. Resources `test_reports`, `test_suites`, `test_cases`."""
+    client = make_client(
+        base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
+    )
+    for job in jobs or []:
+        if not isinstance(job, dict) or not job.get("job_id"):
+            raise ConfigError("jobs must be a list of dicts with job_id, ppl_id and finish_time")
+    ctx = RunContext(
+        client=client,
+        run_start=datetime.now(UTC),
+        start_date=datetime.now(UTC),
+        lookback=timedelta(0),
+        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
+        log_max_bytes=0,
+    )
+    chosen = [dict(job) for job in jobs or []]
+    return _tag(
+        test_results.test_result_resources(
+            ctx,
+            chosen,
+            _positive_int("test_message_max_chars", test_message_max_chars, 0),
+            _positive_int("test_report_max_bytes", test_report_max_bytes, 1),
+        ),
+        client,
+    )
 
 
 def _tag(resources: list[Any], client: SemaphoreClient) -> list[Any]:

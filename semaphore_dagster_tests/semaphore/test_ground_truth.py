@@ -28,6 +28,17 @@ ENDPOINTS = {
     "deployments": ("deployment_targets.history",),
     "artifact_retention_policies": ("retention_policies.describe",),
     "schedules": ("schedules.list",),
+    "test_reports": ("artifacts.signed_url", "storage.get"),
+    "test_suites": ("storage.get",),
+    "test_cases": ("storage.get",),
+    "flaky_tests": ("flaky_tests.list",),
+    "members": ("members.list", "project_members.list"),
+    "roles": ("roles.list",),
+    "groups": ("groups.list",),
+    "service_accounts": ("service_accounts.list",),
+    "secrets": ("secrets.list", "project_secrets.list"),
+    "notifications": ("notifications.list",),
+    "dashboards": ("dashboards.list",),
 }
 
 
