@@ -289,7 +289,9 @@ def _ref_type(branch: str) -> str:
 def encode(document: object, gzipped: bool) -> bytes:
     """Go `encoding/json` bytes (compact), gzip-compressed under the `.json` name unless `--no-compress`."""
     raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    return gzip.compress(raw, compresslevel=6, mtime=0) if gzipped else raw  # Go's default level
+    return (
+        gzip.compress(raw, compresslevel=1, mtime=0) if gzipped else raw
+    )  # fastest: only the framing matters
 
 
 # --- the artifact store: scopes, paths, bytes -------------------------------------------------------------
