@@ -271,6 +271,22 @@ def _readers_view(duckdb_path: Path) -> dict[str, int]:
     return out
 
 
+def test_locked_duckdb_fails_in_one_line_then_converges(scenario: Scenario, monkeypatch, capfd) -> None:  # noqa: F811
+    """Scenario 16: another process holds the DuckDB file: one line that says so (and a hint), nothing
+    loaded; once it is released the next run converges."""
+    from semaphore_dagster_tests.conftest import holding_duckdb_lock
+
+    baseline = scenario.baseline()
+    monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+    with serve(make_world("tiny")) as server:
+        with holding_duckdb_lock(scenario.duckdb_path):
+            assert load_main(_cli(server, scenario)) == 1
+            line = assert_one_line_error(capfd.readouterr().err)
+            assert "lock" in line.lower(), line
+        assert scenario.load(server) is None
+    scenario.check(baseline)
+
+
 def test_disk_full_during_load_is_one_line_then_converges(scenario: Scenario, monkeypatch) -> None:  # noqa: F811
     """Scenario 16 / finding 8: the file-size limit (a full disk) hits the load step: stderr is one line plus
     a hint (it was 3,492 traceback lines), readers see no half load, the next run converges."""
@@ -366,3 +382,54 @@ def test_tls_to_a_plain_port_is_not_retried(scenario: Scenario, monkeypatch, cap
     line = assert_one_line_error(capfd.readouterr().err)
     assert "TLS" in line and "BASE_URL" in line and "not retried" in line, line
     assert elapsed < 5, f"{elapsed:.1f} s: retried"
+
+
+# --- 8: schema drift --------------------------------------------------------------------------------------
+
+
+def _no_variant_columns(duckdb_path: Path) -> None:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        variants = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'semaphore' AND column_name LIKE '%\\_\\_v\\_%' ESCAPE '\\'"
+        ).fetchall()
+    assert not variants, f"a type clash was split into variant columns: {variants}"
+
+
+def _set_column(tables_: tuple[str, ...], column: str, value):
+    def expected(tables):
+        out = dict(tables)
+        for table in tables_:
+            out[table] = [{**r, column: value(r)} for r in tables[table]]
+        return out
+
+    return expected
+
+
+DRIFT = [
+    pytest.param("pipelines.*", "drift_new_field", "new", id="8-new-field"),
+    pytest.param("pipelines.*", "commit_message", "drop", id="8-dropped-field"),
+    pytest.param("workflows.list", "triggered_by", "string", id="8-int-becomes-string"),
+    pytest.param("pipelines.*", "result", "enum", id="8-new-enum-value"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "field", "to"), DRIFT)
+def test_schema_drift(scenario: Scenario, endpoint: str, field: str, to: str) -> None:  # noqa: F811
+    """Scenario 8: a new field arrives as a column, a dropped one is NULL (the Dagster check warns), a number
+    sent as a string is coerced to the declared type (no variant column), a new enum value is stored."""
+    baseline = scenario.baseline()
+    with serve(make_world("tiny"), faults=f"drift:endpoint={endpoint},field={field},to={to}") as server:
+        assert scenario.load(server) is None
+    _no_variant_columns(scenario.duckdb_path)
+    expected = None
+    if to == "new":
+        with duckdb.connect(str(scenario.duckdb_path), read_only=True) as con:
+            values = con.execute(f"SELECT DISTINCT {field} FROM semaphore.pipelines").fetchall()
+        assert values == [("drifted",)], values
+    elif to == "drop":
+        expected = _set_column(("pipelines",), field, lambda r: None)
+    elif to == "enum":
+        # the describe's blocks are objects of the drifted document too
+        expected = _set_column(("pipelines", "blocks"), field, lambda r: r[field] and "DRIFTED_STATE")
+    scenario.check(baseline, expected=expected)
