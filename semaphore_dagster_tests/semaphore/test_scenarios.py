@@ -336,6 +336,7 @@ BAD = [
     ({"auth_scheme": "Basic"}, "AUTH_SCHEME"),
     ({"start_date": "2999-01-01"}, "START_DATE"),
     ({"projects": ","}, "PROJECTS"),
+    ({"now": "teatime"}, "NOW"),
 ]
 
 
