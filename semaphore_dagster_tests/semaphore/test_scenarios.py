@@ -434,3 +434,40 @@ def test_schema_drift(scenario: Scenario, endpoint: str, field: str, to: str) ->
         # the describe's blocks are objects of the drifted document too
         expected = _set_column(("pipelines", "blocks"), field, lambda r: r[field] and "DRIFTED_STATE")
     scenario.check(baseline, expected=expected)
+
+
+def test_text_repair_does_not_depend_on_where_the_body_is_cut() -> None:
+    """The UTF-8 / surrogate repair of a streamed log sees the body in arbitrary pieces: a valid surrogate
+    pair, an escaped backslash or a multi-byte character split across reads is kept as it was."""
+    import codecs
+    import random
+
+    from semaphore_dagster.semaphore.client import _fix_surrogate_escapes, _split_tail
+
+    def feed(data: bytes, sizes) -> bytes:
+        decoder, pending, out, at = codecs.getincrementaldecoder("utf-8")("replace"), "", b"", 0
+        while True:
+            chunk = data[at : at + next(sizes)]
+            at += len(chunk)
+            text = pending + decoder.decode(chunk, final=not chunk)
+            text, pending = (text, "") if not chunk else _split_tail(text)
+            out += _fix_surrogate_escapes(text).encode()
+            if not chunk:
+                return out
+
+    doc = (
+        rb'{"events":[{"output":"a\ud83d\ude00b\ud800\u001b[31m\\ud800 '
+        + b"\xff"
+        + rb' \\\ud83d\ude00\udc00 end"}]}'
+    )
+    doc += "\u20ac".encode()
+    whole = feed(doc, iter([10**6, 10**6]))
+    assert whole == (
+        rb'{"events":[{"output":"a\ud83d\ude00b\ufffd\u001b[31m\\ud800 ' + "\ufffd".encode()
+        + rb' \\\ud83d\ude00\ufffd end"}]}' + "\u20ac".encode()
+    )  # fmt: skip
+    rng = random.Random(7)
+    for size in range(1, 40):
+        assert feed(doc, iter(lambda: size, None)) == whole, size
+    for _ in range(200):
+        assert feed(doc, iter(lambda: rng.randint(1, 9), None)) == whole
