@@ -440,6 +440,7 @@ def test_text_repair_does_not_depend_on_where_the_body_is_cut() -> None:
     """The UTF-8 / surrogate repair of a streamed log sees the body in arbitrary pieces: a valid surrogate
     pair, an escaped backslash or a multi-byte character split across reads is kept as it was."""
     import codecs
+    import itertools
     import random
 
     from semaphore_dagster.semaphore.client import _fix_surrogate_escapes, _split_tail
@@ -468,6 +469,6 @@ def test_text_repair_does_not_depend_on_where_the_body_is_cut() -> None:
     )  # fmt: skip
     rng = random.Random(7)
     for size in range(1, 40):
-        assert feed(doc, iter(lambda: size, None)) == whole, size
+        assert feed(doc, itertools.repeat(size)) == whole, size
     for _ in range(200):
         assert feed(doc, iter(lambda: rng.randint(1, 9), None)) == whole
