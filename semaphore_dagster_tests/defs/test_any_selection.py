@@ -21,7 +21,9 @@ _POINTED: dict[str, object] = {}
 
 
 def _job(defs: dg.Definitions, name: str, selection: dg.AssetSelection) -> dg.JobDefinition:
-    return dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(name, selection=selection)])).resolve_job_def(name)
+    return dg.Definitions.merge(
+        defs, dg.Definitions(jobs=[dg.define_asset_job(name, selection=selection)])
+    ).resolve_job_def(name)
 
 
 def _keys(*tables: str) -> dg.AssetSelection:
@@ -39,12 +41,19 @@ def _full_run(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
     tables = _keys(*[t for t in TABLES if t not in LOG_TABLES])
     assert _job(defs, "all_tables", tables).execute_in_process(instance=instance).success
     logs = _job(defs, "all_logs", _keys(*LOG_TABLES))
-    tags = {"dagster/asset_partition_range_start": FIRST_DAY.isoformat(), "dagster/asset_partition_range_end": LAST_DAY.isoformat()}
+    tags = {
+        "dagster/asset_partition_range_start": FIRST_DAY.isoformat(),
+        "dagster/asset_partition_range_end": LAST_DAY.isoformat(),
+    }
     assert logs.execute_in_process(instance=instance, tags=tags).success
 
 
-@pytest.mark.parametrize("tables", [("pipelines",), ("blocks", "jobs"), ("workflows", "pipelines", "blocks", "jobs")])
-def test_part_of_the_ci_group_is_refused_before_launch(tables: tuple[str, ...], pointed_at: dg.Definitions) -> None:
+@pytest.mark.parametrize(
+    "tables", [("pipelines",), ("blocks", "jobs"), ("workflows", "pipelines", "blocks", "jobs")]
+)
+def test_part_of_the_ci_group_is_refused_before_launch(
+    tables: tuple[str, ...], pointed_at: dg.Definitions
+) -> None:
     with pytest.raises(dg.DagsterInvalidDefinitionError) as raised:
         _job(pointed_at, "part_of_ci", _keys(*tables))
     assert "does not support subsetting" in str(raised.value.__cause__)
@@ -58,17 +67,29 @@ def test_partial_selections_then_a_full_run_equal_the_ground_truth(tmp_path: Pat
         defs = defs_for(server, db, dlt_dir)
         with dg.instance_for_test() as instance:
             # checks only, before anything is loaded: nothing offends, nothing is written
-            checks_only = _job(defs, "checks_only", dg.AssetSelection.checks_for_assets(*[table_key(t) for t in TABLES]))
+            checks_only = _job(
+                defs, "checks_only", dg.AssetSelection.checks_for_assets(*[table_key(t) for t in TABLES])
+            )
             result = checks_only.execute_in_process(instance=instance)
             assert result.success and not result.get_asset_materialization_events()
             # one group, then one table of another group alone (its own dlt state)
-            assert _job(defs, "org", dg.AssetSelection.groups("organization")).execute_in_process(instance=instance).success
-            assert _job(defs, "targets_alone", _keys("deployment_targets")).execute_in_process(instance=instance).success
+            assert (
+                _job(defs, "org", dg.AssetSelection.groups("organization"))
+                .execute_in_process(instance=instance)
+                .success
+            )
+            assert (
+                _job(defs, "targets_alone", _keys("deployment_targets"))
+                .execute_in_process(instance=instance)
+                .success
+            )
             # a child before its parent: loaded, and its blocking reference check says the parent is missing
             child_first = _job(defs, "agents_alone", _keys("agents")).execute_in_process(
                 instance=instance, raise_on_error=False
             )
-            assert {e.asset_key for e in child_first.get_asset_materialization_events()} == {table_key("agents")}
+            assert {e.asset_key for e in child_first.get_asset_materialization_events()} == {
+                table_key("agents")
+            }
             assert [e.check_name for e in child_first.get_asset_check_evaluations() if not e.passed] == [
                 "type_references_agent_types"
             ]
@@ -82,7 +103,11 @@ def test_partial_selections_then_a_full_run_equal_the_ground_truth(tmp_path: Pat
             again = dg.execute_job(dg.reconstructable(ci_job), instance=instance, reexecution_options=options)
             assert again.success
             materialized = {e.asset_key for e in again.get_asset_materialization_events()}
-            assert materialized == set(_keys("workflows", "pipelines", "blocks", "jobs", "promotions").resolve(defs.resolve_asset_graph()))
+            assert materialized == set(
+                _keys("workflows", "pipelines", "blocks", "jobs", "promotions").resolve(
+                    defs.resolve_asset_graph()
+                )
+            )
             # a log day alone, then everything
             logs = _job(defs, "one_log_day", _keys(*LOG_TABLES))
             assert logs.execute_in_process(instance=instance, partition_key="2026-10-31").success

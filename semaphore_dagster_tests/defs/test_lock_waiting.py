@@ -35,10 +35,14 @@ def _read_only_session(path: Path, seconds: float) -> subprocess.Popen:
 def _org_job(server: EmulatorServer, db: Path, tmp_path: Path, wait: float) -> dg.JobDefinition:
     resources = {
         "semaphore": semaphore_for(server),
-        "destination": DestinationResource(duckdb_path=str(db), lock_wait_seconds=wait, pipelines_dir=str(tmp_path / "dlt")),
+        "destination": DestinationResource(
+            duckdb_path=str(db), lock_wait_seconds=wait, pipelines_dir=str(tmp_path / "dlt")
+        ),
     }
     job = dg.define_asset_job("org_only", selection=[table_key("projects")])
-    return dg.Definitions.merge(build_definitions(SETTINGS, resources), dg.Definitions(jobs=[job])).resolve_job_def(job.name)
+    return dg.Definitions.merge(
+        build_definitions(SETTINGS, resources), dg.Definitions(jobs=[job])
+    ).resolve_job_def(job.name)
 
 
 def test_a_writer_waits_for_a_read_only_session_then_loads(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -67,7 +71,9 @@ def test_a_writer_gives_up_after_its_deadline_with_one_line_naming_the_holder(
     try:
         started = time.monotonic()
         with dg.instance_for_test() as instance:
-            result = _org_job(emulator, db, tmp_path, wait=1.5).execute_in_process(instance=instance, raise_on_error=False)
+            result = _org_job(emulator, db, tmp_path, wait=1.5).execute_in_process(
+                instance=instance, raise_on_error=False
+            )
         elapsed = time.monotonic() - started
     finally:
         holder.kill()

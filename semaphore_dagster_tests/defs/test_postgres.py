@@ -41,12 +41,18 @@ def test_a_full_materialization_into_postgres_equals_the_ground_truth(pg_server,
     with EmulatorServer(world, token=TEST_TOKEN, host="127.0.0.1", port=0) as server:
         resources = {
             "semaphore": semaphore_for(server),
-            "destination": DestinationResource(kind="postgres", postgres_credentials=url, pipelines_dir=str(tmp_path / "dlt")),
+            "destination": DestinationResource(
+                kind="postgres", postgres_credentials=url, pipelines_dir=str(tmp_path / "dlt")
+            ),
         }
         defs = build_definitions(settings, resources)
         semaphore_only = dg.Definitions(
             assets=[a for a in defs.assets or [] if any(k.path[0] == "semaphore" for k in a.keys)],
-            asset_checks=[c for c in defs.asset_checks or [] if all(k.asset_key.path[0] == "semaphore" for k in c.check_keys)],
+            asset_checks=[
+                c
+                for c in defs.asset_checks or []
+                if all(k.asset_key.path[0] == "semaphore" for k in c.check_keys)
+            ],
             resources=resources,
             executor=dg.in_process_executor,
         )
