@@ -8,14 +8,15 @@ import pytest
 
 from semaphore_dagster.defs.insights.assets import build_insight_assets
 from semaphore_dagster.defs.insights.checks import ci_insights_checks
-from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster.insights import INSIGHTS
+from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster_tests.conftest import make_world
 from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_tables
 
-
 defs = dg.Definitions(
-    assets=build_insight_assets(), asset_checks=[ci_insights_checks], resources={"destination": DestinationResource()}
+    assets=build_insight_assets(),
+    asset_checks=[ci_insights_checks],
+    resources={"destination": DestinationResource()},
 )
 
 
