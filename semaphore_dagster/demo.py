@@ -246,13 +246,14 @@ def _load_everything(
 
     settings = DagsterSettings(logs_start_date=first_day, destination_kind=destination.kind)
     defs = build_definitions(settings, {"semaphore": semaphore, "destination": destination})
+    rest = destination.kind == "duckdb"  # the insights read the DuckDB file (Postgres: their own pass)
     started = time.monotonic()
     if home is None:
         with dg.DagsterInstance.ephemeral() as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, log_level="ERROR")
+            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR", rest)
     else:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, log_level="ERROR")
+            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR", rest)
     elapsed = time.monotonic() - started
     if destination.kind == "duckdb" and destination.path().exists():
         _mark_duckdb_file(destination.path())

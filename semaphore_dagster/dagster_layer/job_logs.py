@@ -20,6 +20,7 @@ from semaphore_dagster.dagster_layer.runtime import (
     materializations,
     open_pipeline,
     source_kwargs,
+    wait_for_lock,
 )
 from semaphore_dagster.dagster_layer.settings import PIPELINE_LOGS, DagsterSettings, pool_for
 from semaphore_dagster.dagster_layer.translator import SemaphoreDltTranslator
@@ -90,6 +91,7 @@ def build_job_log_assets(settings: DagsterSettings) -> dg.AssetsDefinition:
         kwargs = source_kwargs(semaphore)
         pipeline = open_pipeline(destination, PIPELINE_LOGS)
         window = context.partition_time_window  # a range when backfilled in one run; never partition_key
+        wait_for_lock(destination, context)  # jobs_needing_logs reads the file
         jobs = list(jobs_needing_logs(pipeline, window.start, window.end))
         context.log.info(
             f"{len(jobs)} finished job(s) without logs between {window.start.isoformat()} "

@@ -68,7 +68,8 @@ def _caused_by_lock(exc: BaseException) -> bool:
     return False
 
 
-def _wait(destination: DestinationResource, context: AssetExecutionContext) -> None:
+def wait_for_lock(destination: DestinationResource, context: AssetExecutionContext) -> None:
+    """DuckDB: wait until no other process holds the file; else one line naming the holder."""
     try:
         destination.wait_until_writable(context.log)
     except DuckDBLockedError as exc:
@@ -81,7 +82,7 @@ def load(
     """Run `source` into `pipeline` (waiting for the DuckDB lock first; once more if another process took
     it in between). Our source errors and lock errors become one line, token-free."""
     for attempt in (1, 2):
-        _wait(destination, context)
+        wait_for_lock(destination, context)
         # As dagster-dlt does: drop local state (and pending packages of a killed run), restore from the
         # destination. A half-loaded package is never committed in `_dlt_loads`, so readers ignore it.
         pipeline.drop()

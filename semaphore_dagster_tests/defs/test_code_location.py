@@ -181,10 +181,16 @@ def test_the_ci_group_is_one_non_subsettable_multi_asset_and_the_others_subset(
             assert not any(key.startswith("dagster_dlt/") for key in spec.metadata), spec.metadata.keys()
 
 
-def test_checks_are_in_the_duckdb_pool_and_postgres_writers_in_their_own(code_location: dg.Definitions) -> None:
-    pools = {c.node_def.pool for c in code_location.asset_checks or [] if c.node_def.name.startswith("semaphore__")}
+def test_checks_are_in_the_duckdb_pool_and_postgres_writers_in_their_own(
+    code_location: dg.Definitions,
+) -> None:
+    pools = {
+        c.node_def.pool for c in code_location.asset_checks or [] if c.node_def.name.startswith("semaphore__")
+    }
     assert pools == {"duckdb"}
-    pg = build_definitions(DagsterSettings(logs_start_date=SETTINGS.logs_start_date, destination_kind="postgres"))
+    pg = build_definitions(
+        DagsterSettings(logs_start_date=SETTINGS.logs_start_date, destination_kind="postgres")
+    )
     writer_pools = {
         a.node_def.name: a.node_def.pool
         for a in pg.assets or []
@@ -209,11 +215,19 @@ def test_automation_the_1_13_way(code_location: dg.Definitions) -> None:
     [
         ("SEMAPHORE_DAGSTER_LOGS_START_DATE", "2999-01-01", "SEMAPHORE_DAGSTER_LOGS_START_DATE"),
         ("SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS", "-1", "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS must be 1 or more"),
-        ("SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS", "four", "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS must be a whole number"),
+        (
+            "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS",
+            "four",
+            "SEMAPHORE_DAGSTER_SENSOR_MAX_RUNS must be a whole number",
+        ),
         ("SEMAPHORE_DAGSTER_SENSOR_INTERVAL", "0", "SEMAPHORE_DAGSTER_SENSOR_INTERVAL must be 1 or more"),
         ("SEMAPHORE_DAGSTER_AUTOMATION", "maybe", "SEMAPHORE_DAGSTER_AUTOMATION must be on or off"),
         ("SEMAPHORE_DAGSTER_DESTINATION", "bigquery", "SEMAPHORE_DAGSTER_DESTINATION must be one of"),
-        ("SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS", "-5", "SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS must be 0 or more"),
+        (
+            "SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS",
+            "-5",
+            "SEMAPHORE_DAGSTER_LOCK_WAIT_SECONDS must be 0 or more",
+        ),
     ],
 )
 def test_bad_dagster_settings_are_one_line_naming_the_key(
@@ -229,14 +243,23 @@ def test_bad_dagster_settings_are_one_line_naming_the_key(
 
 
 def test_dg_check_defs_and_list_defs_pass() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOURCES__", "DESTINATION__", "DAGSTER_HOME"))
+    }
     dg_cli = Path(sys.executable).parent / "dg"
     checked = subprocess.run(
         [str(dg_cli), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
     listed = subprocess.run(
-        [str(dg_cli), "list", "defs", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [str(dg_cli), "list", "defs", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "semaphore/pipelines" in listed.stdout and "semaphore_insights/" in listed.stdout

@@ -34,6 +34,19 @@ QUERY = """
 """
 
 
+SECRET = "dev-secret-token-8d1e"
+RESOURCES = """
+{
+  allTopLevelResourceDetailsOrError(
+    repositorySelector: {repositoryName: "__repository__", repositoryLocationName: "semaphore_dagster"}
+  ) {
+    __typename
+    ... on ResourceDetailsList { results { name configuredValues { key value type } } }
+  }
+}
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # dagster dev does not accept port 0
@@ -72,6 +85,9 @@ def test_dagster_dev_serves_assets_checks_partitions_schedules_and_sensor(tmp_pa
     }
     env["SEMAPHORE_DAGSTER_LOGS_START_DATE"] = "2026-10-27"
     env["PYTHONPATH"] = str(ROOT)
+    # The connection as a user configures it the dlt way: the UI shows the URL and the token's variable name.
+    env["SOURCES__SEMAPHORE__BASE_URL"] = "https://acme.semaphoreci.com"
+    env["SOURCES__SEMAPHORE__API_TOKEN"] = SECRET
     port = _free_port()
     process = start_dagster_dev(port, env, cwd=tmp_path)
     try:
@@ -98,6 +114,14 @@ def test_dagster_dev_serves_assets_checks_partitions_schedules_and_sensor(tmp_pa
         }
         assert "semaphore_new_pipelines" in {s["name"] for s in repo["sensors"]}
         assert (tmp_path / ".dagster_home" / "storage").is_dir()
+        assert data["workspaceOrError"]["locationEntries"][0]["name"] == "semaphore_dagster"
+        resources = _graphql(port, RESOURCES)["allTopLevelResourceDetailsOrError"]["results"]
+        by_name = {r["name"]: {v["key"]: v for v in r["configuredValues"]} for r in resources}
+        assert by_name["semaphore"]["base_url"]["value"] == '"https://acme.semaphoreci.com"'
+        assert by_name["semaphore"]["api_token"]["type"] == "ENV_VAR"
+        assert by_name["semaphore"]["api_token"]["value"] == "SOURCES__SEMAPHORE__API_TOKEN"
+        assert "duckdb_path" in by_name["destination"]
+        assert SECRET not in json.dumps(resources)
     finally:
         stop_process_group(process)
     assert process.returncode is not None

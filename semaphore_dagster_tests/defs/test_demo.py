@@ -89,7 +89,7 @@ def test_demo_ui_serves_with_automation_on_and_ctrl_c_stops_everything(tmp_path:
         query = json.dumps(
             {
                 "query": '{ sensorsOrError(repositorySelector: {repositoryName: "__repository__", '
-                'repositoryLocationName: "semaphore_dagster.definitions"}) '
+                'repositoryLocationName: "semaphore_dagster"}) '
                 "{ ... on Sensors { results { name sensorState { status } } } } }"
             }
         ).encode()
@@ -144,3 +144,37 @@ def test_demo_bad_input_is_one_clear_line(
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+@pytest.mark.slow
+def test_demo_loads_into_postgres(pg_server, tmp_path: Path) -> None:
+    import os
+
+    import psycopg2
+
+    url = pg_server.create_database("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env["DESTINATION__POSTGRES__CREDENTIALS"] = url
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "semaphore_dagster.cli",
+            "demo",
+            "--scale",
+            "tiny",
+            "--destination",
+            "postgres",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert " 0 failed" in result.stdout and "into postgres 127.0.0.1:" in result.stdout
+    assert not (tmp_path / "semaphore_ci.duckdb").exists()
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute("SELECT count(*) FROM semaphore.jobs")
+        assert cur.fetchall()[0][0] > 0

@@ -1,5 +1,7 @@
 """The sensor's decision logic (cursor, run keys, cap, waiting for the CI run) on given observations."""
 
+import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 from semaphore_dagster.dagster_layer.job_watch import Observation, SeenJob, WatchState, plan, read_job
@@ -92,3 +94,24 @@ def test_a_ci_run_in_flight_keeps_the_wish_in_the_cursor() -> None:
         restored, Observation([], [], [], ["r9"]), NOW, ci_in_flight=False, max_runs=4, first_day=FIRST_DAY
     )
     assert later.ci_run_key is not None and not later.state.ci_pending
+
+
+def test_the_cursor_is_versioned_compact_and_reads_the_old_format() -> None:
+    state = WatchState(
+        watermark=1761998400,
+        at_watermark=["a"],
+        active=[f"job-{i:04d}-{'x' * 30}" for i in range(60)],
+        last_tick=NOW.timestamp(),
+        covered_days={"2026-10-31": "logs-2026-10-31-abc"},
+    )
+    cursor = state.dump()
+    summary = cursor.rsplit(" ", 1)[0]
+    assert summary.startswith("v2 watermark=2025-11-01T12:00:00Z active=60 log_days_waiting=1")
+    assert len(cursor) < len(json.dumps(asdict(state))) / 2  # 60 ids on screen before
+    assert WatchState.load(cursor) == state
+    old = json.dumps(
+        {**asdict(state), "retired_field": 1}
+    )  # an earlier release's cursor, one field renamed away
+    assert WatchState.load(old) == state
+    assert WatchState.load("v9 something else") is None  # a future or foreign cursor: start afresh
+    assert WatchState.load("not a cursor") is None

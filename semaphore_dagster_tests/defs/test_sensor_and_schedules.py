@@ -1,5 +1,6 @@
 """The sensor against the emulator (build_sensor_context) and the schedules' evaluation."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -173,3 +174,15 @@ def test_a_locked_duckdb_file_does_not_disturb_the_sensor(configured: EmulatorSe
         with dg.instance_for_test() as instance:
             result = _tick(sensor, instance, None)
         assert [r.job_name for r in result.run_requests] == [CI_ACTIVITY_JOB]
+
+
+def test_a_cursor_of_an_earlier_release_keeps_the_sensor_going(configured: EmulatorServer) -> None:
+    sensor = build_new_pipelines_sensor(SETTINGS)
+    with dg.instance_for_test() as instance:
+        first = _tick(sensor, instance, None)
+        old_format = json.dumps({**_state(first.cursor), "a_field_since_renamed": []})
+        result = _tick(sensor, instance, old_format)
+        assert result.cursor and result.cursor.startswith("v2 ")
+        assert _state(result.cursor)["watermark"] == _state(first.cursor)["watermark"]
+        garbage = _tick(sensor, instance, "v1:{broken")
+        assert garbage.cursor and garbage.cursor.startswith("v2 ")  # starts afresh instead of failing ticks

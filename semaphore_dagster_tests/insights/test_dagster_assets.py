@@ -6,10 +6,22 @@ import dagster as dg
 import duckdb
 import pytest
 
-from semaphore_dagster.defs.insights import defs
+from semaphore_dagster.defs.insights.assets import build_insight_assets
+from semaphore_dagster.defs.insights.checks import ci_insights_checks
 from semaphore_dagster.insights import INSIGHTS
+from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster_tests.conftest import make_world
 from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_tables
+
+defs = dg.Definitions(
+    assets=build_insight_assets(),
+    asset_checks=[ci_insights_checks],
+    resources={"destination": DestinationResource()},
+)
+
+
+def _resources(path: Path) -> dict:
+    return {"destination": DestinationResource(duckdb_path=str(path))}
 
 
 @pytest.fixture
@@ -40,7 +52,7 @@ def test_definitions_shape() -> None:
 
 def test_materialize_all_insights_and_run_checks(loaded_db: Path) -> None:
     assets = list(defs.assets)
-    result = dg.materialize([*assets, *defs.asset_checks])
+    result = dg.materialize([*assets, *defs.asset_checks], resources=_resources(loaded_db))
     assert result.success
     materialized = {m.asset_key.path[-1]: m for m in result.get_asset_materialization_events()}
     assert set(materialized) == set(INSIGHTS)
@@ -68,7 +80,7 @@ def test_missing_source_tables_are_reported_not_fatal(
     duckdb.connect(str(path)).close()
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(path))
     asset = next(a for a in defs.assets if a.key.path[-1] == "failing_commands")
-    result = dg.materialize([asset])
+    result = dg.materialize([asset], resources=_resources(path))
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["dagster/row_count"].value == 0

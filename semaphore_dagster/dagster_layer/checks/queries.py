@@ -53,7 +53,7 @@ def primary_key(reader: Reader, table: str, columns: tuple[str, ...]) -> Outcome
     )
     duplicates = reader.scalar(
         f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {t} WHERE NOT ({any_null}) "
-        f"GROUP BY {cols} HAVING count(*) > 1)"
+        f"GROUP BY {cols} HAVING count(*) > 1) AS d"
     )
     null_rows = reader.rows(f"SELECT {cols} FROM {t} WHERE {any_null} LIMIT {SAMPLE_SIZE}") if nulls else []
     sample = [_key_text(r[:-1]) for r in dup_rows]

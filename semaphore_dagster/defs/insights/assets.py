@@ -35,6 +35,7 @@ def build_insight_asset(insight: Insight) -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
         description=_description(insight),
         kinds={"duckdb", "sql"},
+        automation_condition=dg.AutomationCondition.eager(),  # refresh when the upstream tables change
     )
     def _insight(destination: DestinationResource) -> dg.MaterializeResult:
         config = InsightsConfig.from_env()
