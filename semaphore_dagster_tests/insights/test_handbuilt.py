@@ -532,7 +532,10 @@ def test_rows_of_an_unfinished_load_are_not_read(tmp_path: Path) -> None:
     path = tmp_path / "half.duckdb"
     con = duckdb.connect(str(path))
     try:
-        rows = [pipeline("a", created=0, done=10, result="PASSED"), pipeline("b", created=0, done=10, result="FAILED")]
+        rows = [
+            pipeline("a", created=0, done=10, result="PASSED"),
+            pipeline("b", created=0, done=10, result="FAILED"),
+        ]
         write_tables(con, {"pipelines": rows}, load_id="1.1")
         con.execute("UPDATE semaphore.pipelines SET _dlt_load_id = '2.2' WHERE ppl_id = 'b'")
         con.execute("INSERT INTO semaphore._dlt_loads VALUES ('2.2', 'semaphore', 1, now(), NULL)")
