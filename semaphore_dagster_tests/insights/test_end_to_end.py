@@ -1,11 +1,13 @@
-"""End to end: the dlt source loads the emulator over HTTP into DuckDB, the insights are built on what it
-loaded, and they agree with the emulator's own insights endpoints."""
+"""End to end: the dlt source loads the emulator over HTTP into DuckDB and into PostgreSQL, dbt builds the
+insights on what it loaded, their tests pass, and they agree with the emulator's own insights endpoints."""
 
 from pathlib import Path
 
+import dlt
 import pytest
 
-from semaphore_dagster.insights import build_insights
+from semaphore_dagster.insights import DbtTarget
+from semaphore_dagster.insights.runner import build, build_insights
 from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
 from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
 from semaphore_dagster_tests.insights.agreement import (
