@@ -555,3 +555,18 @@ def test_no_completed_load_reads_as_empty(tmp_path: Path) -> None:
         con.close()
     out = build_insights(DbtTarget(kind="duckdb", duckdb_path=str(path)), names=["pipeline_frequency"])
     assert out["pipeline_frequency"] == []
+
+
+def test_a_table_without_load_ids_is_read_whole(tmp_path: Path) -> None:
+    """dlt adds no `_dlt_load_id` to rows it receives as Arrow tables (the job log events): such a table
+    cannot be filtered by load and is read whole, not dropped."""
+    path = tmp_path / "arrow.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        event = {"job_id": "j1", "seq": 1, "event": "CMD_FINISHED", "directive": "make", "exit_code": 2}
+        write_tables(con, {"job_log_events": [event], "jobs": [job("j1", "x")]})
+        con.execute("ALTER TABLE semaphore.job_log_events DROP COLUMN _dlt_load_id")
+    finally:
+        con.close()
+    out = build_insights(DbtTarget(kind="duckdb", duckdb_path=str(path)), names=["failing_commands"])
+    assert [(r["directive"], r["failures"]) for r in out["failing_commands"]] == [("make", 1)]

@@ -6,7 +6,9 @@
     semaphore_dagster/semaphore/endpoints.py), cast to their type, NULL for a column the table lacks; a
     missing table reads as empty. Only rows of completed loads are visible:
     `_dlt_load_id IN (SELECT load_id FROM _dlt_loads WHERE status = 0)` (docs/source.md); without
-    `_dlt_loads` there is no completed load yet, so nothing.
+    `_dlt_loads` there is no completed load yet, so nothing. A table without a `_dlt_load_id` column (dlt
+    adds none to Arrow tables unless `normalize.parquet_normalizer.add_dlt_load_id` is set) cannot be
+    filtered: it is read whole.
 
     `overrides` maps a column to an SQL expression over the typed columns (e.g. a derived fallback). -#}
 {% macro staged_source(table, overrides={}) %}
@@ -15,13 +17,16 @@
 {%- set columns = semaphore_insights.contract_columns(table) -%}
 {%- set present = [] -%}
 {%- set readable = false -%}
+{%- set filtered = false -%}
 {%- if execute -%}
     {%- set rel = adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier) -%}
     {%- set loads_rel = adapter.get_relation(database=loads.database, schema=loads.schema, identifier=loads.identifier) -%}
     {%- if rel is not none -%}
         {%- for col in adapter.get_columns_in_relation(rel) -%}{%- do present.append(col.name | lower) -%}{%- endfor -%}
     {%- endif -%}
-    {%- set readable = rel is not none and loads_rel is not none and '_dlt_load_id' in present -%}
+    {%- set has_load_id = '_dlt_load_id' in present -%}
+    {%- set readable = rel is not none and (loads_rel is not none or not has_load_id) -%}
+    {%- set filtered = readable and has_load_id -%}
 {%- endif -%}
 SELECT
 {%- for name, kind in columns %}
@@ -37,10 +42,12 @@ FROM (
         CAST(NULL AS {{ semaphore_insights.contract_type(kind) }})
         {%- endif %} AS {{ adapter.quote(name) }},
     {%- endfor %}
-        {% if readable %}CAST(_dlt_load_id AS {{ semaphore_insights.contract_type('text') }}){% else %}CAST(NULL AS {{ semaphore_insights.contract_type('text') }}){% endif %} AS _dlt_load_id
-    {% if readable -%}
+        {% if filtered %}CAST(_dlt_load_id AS {{ semaphore_insights.contract_type('text') }}){% else %}CAST(NULL AS {{ semaphore_insights.contract_type('text') }}){% endif %} AS _dlt_load_id
+    {% if filtered -%}
     FROM {{ src }}
     WHERE _dlt_load_id IN (SELECT load_id FROM {{ loads }} WHERE status = 0)
+    {%- elif readable -%}
+    FROM {{ src }}  -- no _dlt_load_id column: read whole
     {%- else -%}
     WHERE 1 = 0  -- {{ src.identifier }} {{ 'has no rows of a completed load yet' }}
     {%- endif %}
