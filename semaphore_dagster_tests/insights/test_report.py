@@ -201,3 +201,13 @@ def test_report_from_postgres_equals_duckdb(small_world, pg_server, tmp_path: Pa
 
     assert marks(pg_html) == marks(duck_html) and len(marks(pg_html)) > 100
     assert outside_charts(pg_html) == outside_charts(duck_html)
+
+
+def test_headline_cells_are_escaped() -> None:
+    """Headline tables are markdown in the Dagster UI: API names must not become links, images or HTML."""
+    from semaphore_dagster.insights.headlines import markdown_table
+
+    table = markdown_table(["job_name"], [("![x](javascript:alert(1)) <img src=x> a|b\nc",)])
+    cell = table.splitlines()[2]
+    assert "<img" not in cell and "](" not in cell and "![" not in cell
+    assert cell == r"| \!\[x\]\(javascript:alert\(1\)\) &lt;img src=x&gt; a\|b c |"
