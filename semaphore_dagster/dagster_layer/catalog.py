@@ -4,7 +4,8 @@ asset key, group, the dlt pipeline (and multi-asset) that loads each, upstream t
 Groups come from `TableSpec.group`: a table appended to the contract with a new group becomes a new
 multi-asset (and dlt pipeline `semaphore_<group>`) with its checks, without editing this layer. Upstream
 tables are the contract's `references` (a row names a parent row). The partitioned log tables are the one
-explicit exception: they are loaded by their own partitioned multi-asset (`LOG_TABLES`).
+explicit exception: they are loaded by their own partitioned multi-assets (`LOG_TABLES`, and the tables the
+contract marks `partitioned`, `TEST_RESULT_TABLES`).
 """
 
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,9 @@ from semaphore_dagster.semaphore.endpoints import TableSpec
 KEY_PREFIX = "semaphore"
 GROUP_CI = "ci_activity"
 LOG_TABLES = ("job_logs", "job_log_events")
+# Day-partitioned by the contract (`extra={"partitioned": "finish_time"}`): loaded per UTC day of job finish by
+# their own partitioned multi-asset (defs/test_results), not by the group multi-assets.
+TEST_RESULT_TABLES = tuple(name for name, spec in CONTRACT.items() if spec.extra.get("partitioned"))
 
 # Groups whose tables share state in the source (one planner, one dlt state): they load only together,
 # as one non-subsettable multi-asset. Every other group's tables keep their own dlt resource state.
@@ -49,7 +53,7 @@ class TableInfo:
 
     @property
     def partitioned(self) -> bool:
-        return self.name in LOG_TABLES
+        return self.name in LOG_TABLES or bool(self.spec.extra.get("partitioned"))
 
 
 def table_key(table: str) -> AssetKey:

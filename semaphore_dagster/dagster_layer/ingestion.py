@@ -46,7 +46,10 @@ def build_group_assets(pipeline_name: str, settings: DagsterSettings) -> dg.Asse
         from semaphore_dagster.semaphore import semaphore_source
 
         selected = [t for t in tables if table_key(t) in context.selected_asset_keys]
-        source = build_source(semaphore_source, **source_kwargs(semaphore), include_logs=False)
+        # Logs and test results are loaded per day partition (defs/job_logs, defs/test_results).
+        source = build_source(
+            semaphore_source, **source_kwargs(semaphore), include_logs=False, include_test_results=False
+        )
         # Its own dlt schema name per pipeline: every group loads into the one dataset, and one shared
         # schema name would make `_dlt_version` flip between the groups' table subsets.
         source = source.with_resources(*selected).clone(with_name=pipeline_name)

@@ -7,8 +7,10 @@ only what is still missing (idempotent; rows merge on their keys). Each day's ma
 day's own figures (jobs fetched, rows in the table for that day), not the whole run's.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
@@ -70,58 +72,105 @@ def _day_counts(reader: Reader, days: list[str]) -> dict[str, dict[str, int]]:
     return out
 
 
-def build_job_log_assets(settings: DagsterSettings) -> dg.AssetsDefinition:
+@dataclass(frozen=True)
+class DayPartitionedLoad:
+    """What a day-partitioned load is: its dlt pipeline, its tables, which jobs of a window still need
+    loading, the source that loads them, and the per-day row counts shown on each day's materialization."""
+
+    pipeline_name: str
+    tables: tuple[str, ...]
+    description: str
+    what: str  # "logs", "test reports": for the run log
+    jobs_needing: Callable[[Any, datetime, datetime], list[dict[str, Any]]]
+    source_factory: Callable[..., Any]
+    source_keys: tuple[str, ...]
+    day_counts: Callable[[Reader, list[str]], dict[str, dict[str, int]]]
+
+
+def build_day_partitioned_assets(
+    load_def: DayPartitionedLoad, settings: DagsterSettings
+) -> dg.AssetsDefinition:
+    """One multi-asset for `load_def.tables`, partitioned by UTC day of job finish (single-run backfills)."""
     translator = SemaphoreDltTranslator(settings)
     partitions = job_log_partitions(settings.logs_start_date)
+    pipeline_name = load_def.pipeline_name
 
     @dg.multi_asset(
-        name=PIPELINE_LOGS,
-        specs=[translator.spec_of(t).replace_attributes(partitions_def=partitions) for t in LOG_TABLES],
-        can_subset=False,  # one fetch writes both tables
+        name=pipeline_name,
+        specs=[translator.spec_of(t).replace_attributes(partitions_def=partitions) for t in load_def.tables],
+        can_subset=False,  # one fetch writes all the tables
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=pool_for(settings.destination_kind, PIPELINE_LOGS),
-        description="Loads the job logs of the jobs that finished on the partition's UTC day(s).",
+        pool=pool_for(settings.destination_kind, pipeline_name),
+        description=load_def.description,
     )
-    def _job_logs(
+    def _day_assets(
         context: dg.AssetExecutionContext, semaphore: SemaphoreResource, destination: DestinationResource
     ) -> Iterator[dg.MaterializeResult]:
-        from semaphore_dagster.semaphore import job_logs_source, jobs_needing_logs
-
         kwargs = source_kwargs(semaphore)
-        pipeline = open_pipeline(destination, PIPELINE_LOGS)
+        pipeline = open_pipeline(destination, pipeline_name)
         window = context.partition_time_window  # a range when backfilled in one run; never partition_key
-        wait_for_lock(destination, context)  # jobs_needing_logs reads the file
-        jobs = list(jobs_needing_logs(pipeline, window.start, window.end))
+        wait_for_lock(destination, context)  # the jobs still needing a load are read from the destination
+        jobs = list(load_def.jobs_needing(pipeline, window.start, window.end))
         context.log.info(
-            f"{len(jobs)} finished job(s) without logs between {window.start.isoformat()} "
+            f"{len(jobs)} finished job(s) without {load_def.what} between {window.start.isoformat()} "
             f"and {window.end.isoformat()}"
         )
-        log_kwargs = {k: v for k, v in kwargs.items() if k in ("base_url", "api_token", *LOG_SOURCE_KEYS)}
-        source = build_source(job_logs_source, jobs=jobs, **log_kwargs).clone(with_name=PIPELINE_LOGS)
+        source_kwargs_ = {
+            k: v for k, v in kwargs.items() if k in ("base_url", "api_token", *load_def.source_keys)
+        }
+        source = build_source(load_def.source_factory, jobs=jobs, **source_kwargs_).clone(
+            with_name=pipeline_name
+        )
         info = load(context, destination, pipeline, source)
         days = list(context.partition_keys)
-        fetched = {day: 0 for day in days}
+        fetched = dict.fromkeys(days, 0)
         for job in jobs:
             day = job["finish_time"].astimezone(UTC).date().isoformat()
             if day in fetched:
                 fetched[day] += 1
         with destination.read() as reader:
-            per_day = _day_counts(reader, days)
+            per_day = load_def.day_counts(reader, days)
         for day in days:
-            context.add_asset_metadata(
-                {"jobs_fetched_this_day": fetched[day], "log_rows_this_day": per_day[day]["logs"]},
-                asset_key=table_key("job_logs"),
-                partition_key=day,
-            )
-            context.add_asset_metadata(
-                {"jobs_fetched_this_day": fetched[day], "event_rows_this_day": per_day[day]["events"]},
-                asset_key=table_key("job_log_events"),
-                partition_key=day,
-            )
-        for result in materializations(context, destination, pipeline, info, list(LOG_TABLES)):
+            for table in load_def.tables:
+                context.add_asset_metadata(
+                    {"jobs_fetched_this_day": fetched[day], **per_day.get(day, {}).get(table, {})},
+                    asset_key=table_key(table),
+                    partition_key=day,
+                )
+        for result in materializations(context, destination, pipeline, info, list(load_def.tables)):
             metadata = dict(result.metadata or {})
             metadata["jobs_fetched"] = len(jobs)  # the whole run (all its days)
             yield dg.MaterializeResult(asset_key=result.asset_key, metadata=metadata)
 
-    return _job_logs
+    return _day_assets
+
+
+def _log_day_counts(reader: Reader, days: list[str]) -> dict[str, dict[str, dict[str, int]]]:
+    counts = _day_counts(reader, days)
+    return {
+        day: {
+            "job_logs": {"log_rows_this_day": c["logs"]},
+            "job_log_events": {"event_rows_this_day": c["events"]},
+        }
+        for day, c in counts.items()
+    }
+
+
+def job_logs_load() -> DayPartitionedLoad:
+    from semaphore_dagster.semaphore import job_logs_source, jobs_needing_logs
+
+    return DayPartitionedLoad(
+        pipeline_name=PIPELINE_LOGS,
+        tables=tuple(LOG_TABLES),
+        description="Loads the job logs of the jobs that finished on the partition's UTC day(s).",
+        what="logs",
+        jobs_needing=lambda pipeline, start, end: list(jobs_needing_logs(pipeline, start, end)),
+        source_factory=job_logs_source,
+        source_keys=LOG_SOURCE_KEYS,
+        day_counts=_log_day_counts,
+    )
+
+
+def build_job_log_assets(settings: DagsterSettings) -> dg.AssetsDefinition:
+    return build_day_partitioned_assets(job_logs_load(), settings)

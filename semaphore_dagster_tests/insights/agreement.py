@@ -4,10 +4,9 @@ import json
 import urllib.request
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from semaphore_dagster.insights import fetch_rows
+from semaphore_dagster.insights import DbtTarget, connect
 from semaphore_dagster_tests.conftest import TEST_TOKEN
 
 STATS = {
@@ -22,15 +21,14 @@ STATS = {
 RELIABILITY = ("passed_count", "failed_count", "all_count", "stopped_count", "canceled_count")
 
 
-def tables(db: Path) -> dict[str, list[dict]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+def tables(db: Path | DbtTarget) -> dict[str, list[dict]]:
+    """The performance, reliability and frequency tables built on a DuckDB file or a dbt target."""
+    target = db if isinstance(db, DbtTarget) else DbtTarget(kind="duckdb", duckdb_path=str(db))
+    with connect(target) as query:
         return {
-            n: fetch_rows(con, n)
+            n: query.rows(f"SELECT * FROM {target.insights_schema}.{n}")
             for n in ("pipeline_performance", "pipeline_reliability", "pipeline_frequency")
         }
-    finally:
-        con.close()
 
 
 def full_range(rows: list[dict]) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Write `semaphore` dataset tables into a DuckDB connection from plain rows, the way dlt would.
 
 Like dlt: a table exists only when it has rows, a column only when some row has a non-null value, JSON
-lists/objects are JSON strings and timestamps are TIMESTAMP WITH TIME ZONE.
+lists/objects are JSON strings and timestamps are TIMESTAMP WITH TIME ZONE; every row carries the
+`_dlt_load_id` of its load, and `_dlt_loads` lists the load with status 0 (completed), since the insights
+read only rows of completed loads.
 """
 
 import json
@@ -11,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 T0 = datetime(2026, 10, 1, 0, 0, 0, tzinfo=UTC)
+LOAD_ID = "1790000000.000001"
 
 
 def at(minutes: float) -> datetime:
@@ -25,8 +28,15 @@ def _plain(value: object) -> object:
 
 
 def write_tables(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, list[dict]], schema: str = "semaphore"
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, list[dict]],
+    schema: str = "semaphore",
+    load_id: str = LOAD_ID,
+    load_status: int = 0,
+    loaded_at: datetime | None = None,
 ) -> None:
+    """Write `tables` as one dlt load `load_id` with `_dlt_loads` status `load_status` (0 = completed),
+    stored at `loaded_at` (default: now)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     catalog = con.execute("SELECT current_database()").fetchall()[0][
         0
@@ -36,8 +46,18 @@ def write_tables(
             continue
         columns = sorted({k for row in rows for k, v in row.items() if v is not None})
         data = {c: [_plain(row.get(c)) for row in rows] for c in columns}
+        data["_dlt_load_id"] = [load_id] * len(rows)
         arrow_table = pa.table(data)  # noqa: F841 (read by DuckDB's replacement scan below)
         con.execute(f'CREATE OR REPLACE TABLE "{catalog}".{schema}."{name}" AS SELECT * FROM arrow_table')
+    loads = f'"{catalog}".{schema}._dlt_loads'
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {loads} (load_id VARCHAR, schema_name VARCHAR, status BIGINT, "
+        "inserted_at TIMESTAMPTZ, schema_version_hash VARCHAR)"
+    )
+    con.execute(
+        f"INSERT INTO {loads} VALUES (?, 'semaphore', ?, ?, NULL)",
+        [load_id, load_status, loaded_at or datetime.now(UTC)],
+    )
 
 
 def pipeline(

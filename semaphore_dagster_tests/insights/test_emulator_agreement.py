@@ -56,7 +56,7 @@ def test_all_branches_and_range_aggregate_agree(small_world: World, small_db: Pa
 
 
 def test_http_endpoints_agree_with_the_tables(emulator, tmp_path: Path) -> None:
-    db = world_db(emulator.world, tmp_path / "semaphore.duckdb")
+    db = world_db(emulator.world, tmp_path / "semaphore_ci.duckdb")
     t = tables(db)
     perf, rel = t["pipeline_performance"], t["pipeline_reliability"]
     window = full_range(perf)

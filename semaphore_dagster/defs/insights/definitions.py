@@ -1,9 +1,19 @@
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
-from semaphore_dagster.defs.insights.assets import build_insight_assets
-from semaphore_dagster.defs.insights.checks import ci_insights_checks
+from semaphore_dagster.defs.insights.assets import ci_insights_assets
+from semaphore_dagster.defs.insights.project import insights_project
+from semaphore_dagster.defs.insights.report import semaphore_report
+
+
+def insights_definitions() -> dg.Definitions:
+    """The dbt insights, the report, and the dbt resource they run with."""
+    return dg.Definitions(
+        assets=dg.with_source_code_references([*ci_insights_assets(), semaphore_report]),
+        resources={"dbt": DbtCliResource(project_dir=insights_project)},
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=build_insight_assets(), asset_checks=[ci_insights_checks])
+    return insights_definitions()
