@@ -87,6 +87,8 @@ class World:
         self._agent_names: dict[str, list[str]] = {}  # agent type -> names that ran jobs
         self.users: list = []  # planner.User
         self.huge_log_job_id: str | None = None  # the job with `huge_log_bytes` of log, if any
+        self.features: set[str] = {"pipeline_summaries"}  # the organization's feature flags
+        self.insights_settings: dict = {}  # project id -> insights.InsightsSettings (CI/CD branch and file)
 
     # construction and live mode -------------------------------------------------------------------------
 

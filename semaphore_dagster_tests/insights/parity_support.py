@@ -1,0 +1,57 @@
+"""Helpers of the parity and DORA tests: build the dbt models over a world's tables in a DuckDB file, and
+read them back."""
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+from dbt.cli.main import dbtRunner
+
+from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_tables
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "semaphore_dagster" / "insights" / "dbt_project"
+
+
+def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> None:
+    """`dbt build --select <select>` on the DuckDB file `db` (real dbt, its DuckDB profile)."""
+    env = {
+        "SEMAPHORE_DBT_TARGET": "duckdb",
+        "SEMAPHORE_DBT_DUCKDB_PATH": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        args = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        args += ["--target-path", str(tmp / "dbt_target"), "--log-path", str(tmp / "dbt_logs")]
+        args += ["--select", select, "--vars", json.dumps(dbt_vars or {}), "--quiet"]
+        result = dbtRunner().invoke(args)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if not result.success:
+        failed = [
+            f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
+        ]
+        raise AssertionError(f"dbt build failed: {result.exception or failed}")
+
+
+def world_models(world, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> Path:
+    """A DuckDB file with the world's ground-truth tables in `semaphore` and the selected models built."""
+    db = tmp / "semaphore_ci.duckdb"
+    with duckdb.connect(str(db)) as con:
+        write_tables(con, ground_truth_tables(world))
+    dbt_build(db, tmp, select, dbt_vars)
+    return db
+
+
+def rows(db: Path, model: str) -> list[dict]:
+    # Not read-only: dbt-duckdb may keep its own connection to the file open in this process.
+    with duckdb.connect(str(db)) as con:
+        cursor = con.execute(f"SELECT * FROM semaphore_insights.{model}")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
