@@ -13,8 +13,8 @@ from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_t
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "semaphore_dagster" / "insights" / "dbt_project"
 
 
-def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> None:
-    """`dbt build --select <select>` on the DuckDB file `db` (real dbt, its DuckDB profile)."""
+def _invoke(db: Path, tmp: Path, args: list[str]):
+    """Run dbt (in process) on the DuckDB file `db` with the project's DuckDB profile."""
     env = {
         "SEMAPHORE_DBT_TARGET": "duckdb",
         "SEMAPHORE_DBT_DUCKDB_PATH": str(db),
@@ -23,16 +23,20 @@ def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        args = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-        args += ["--target-path", str(tmp / "dbt_target"), "--log-path", str(tmp / "dbt_logs")]
-        args += ["--select", select, "--vars", json.dumps(dbt_vars or {}), "--quiet"]
-        result = dbtRunner().invoke(args)
+        common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        common += ["--target-path", str(tmp / "dbt_target"), "--log-path", str(tmp / "dbt_logs"), "--quiet"]
+        return dbtRunner().invoke([*args, *common])
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> None:
+    """`dbt build --select <select>` on the DuckDB file `db`."""
+    result = _invoke(db, tmp, ["build", "--select", select, "--vars", json.dumps(dbt_vars or {})])
     if not result.success:
         failed = [
             f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
@@ -55,3 +59,19 @@ def rows(db: Path, model: str) -> list[dict]:
         cursor = con.execute(f"SELECT * FROM semaphore_insights.{model}")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def dbt_show(tmp: Path, macro: str, cases: list[tuple[str, ...]]) -> list:
+    """The value of the project's macro `macro` on each case of SQL string literals, via `dbt show --inline`."""
+    selects = []
+    for i, case in enumerate(cases):
+        args = ", ".join(repr(_literal(v)) for v in case)
+        selects.append(f"SELECT {i} AS i, {{{{ {macro}({args}) }}}} AS v")
+    sql = f"SELECT v FROM ({' UNION ALL '.join(selects)}) cases ORDER BY i"
+    result = _invoke(tmp / "show.duckdb", tmp, ["show", "--inline", sql, "--limit", "-1"])
+    assert result.success, f"dbt show failed: {result.exception or result.result}"
+    return [row[0] for row in result.result.results[0].agate_table.rows]

@@ -11,10 +11,11 @@
       ELSE {{ a }} || '/' || {{ b }} END)
 {%- endset -%}
 {%- set seg = "([^./][^/]*|[.][^./][^/]*|[.][.][^/]+)" -%}
-{%- set t = "regexp_replace(regexp_replace('/' || " ~ joined ~ " || '/', '/+', '/', 'g'), '/([.]/)+', '/', 'g')" -%}
+{%- set ns = namespace(t="regexp_replace(regexp_replace('/' || " ~ joined ~ " || '/', '/+', '/', 'g'), '/([.]/)+', '/', 'g')") -%}
 {%- for _ in range(4) -%}
-{%- set t = "regexp_replace(" ~ t ~ ", '/" ~ seg ~ "/[.][.]/', '/', 'g')" -%}
+{%- set ns.t = "regexp_replace(" ~ ns.t ~ ", '/" ~ seg ~ "/[.][.]/', '/', 'g')" -%}
 {%- endfor -%}
+{%- set t = ns.t -%}
 (CASE WHEN {{ joined }} = '' THEN ''
       ELSE (CASE WHEN {{ joined }} LIKE '/%'
                  THEN coalesce(nullif(rtrim(regexp_replace({{ t }}, '^/([.][.]/)+', '/'), '/'), ''), '/')
