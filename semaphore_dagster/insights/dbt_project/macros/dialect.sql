@@ -27,18 +27,15 @@
 {% macro median(expr) %}{{ return(semaphore_insights.percentile_cont(expr, 0.5)) }}{% endmacro %}
 
 {#- The value of `expr` on the row with the greatest `order_by` (a comma-separated list of sort keys,
-    compared left to right), as an aggregate; FILTER (WHERE ...) may follow. -#}
-{% macro arg_max(expr, order_by) %}{{ return(adapter.dispatch('arg_max', 'semaphore_insights')(expr, order_by)) }}{% endmacro %}
-{% macro duckdb__arg_max(expr, order_by) %}arg_max({{ expr }}, ({{ order_by }})){% endmacro %}
-{% macro postgres__arg_max(expr, order_by) -%}
-(array_agg({{ expr }} ORDER BY {% for key in order_by.split(',') %}{{ key }} DESC NULLS LAST{{ ", " if not loop.last }}{% endfor %}))[1]
-{%- endmacro %}
-
+    compared left to right), as an aggregate over the rows matching `where` (all when none). -#}
+{% macro arg_max(expr, order_by, where=none) %}{{ return(adapter.dispatch('arg_max', 'semaphore_insights')(expr, order_by, where, 'DESC')) }}{% endmacro %}
 {#- Likewise on the row with the least `order_by`. -#}
-{% macro arg_min(expr, order_by) %}{{ return(adapter.dispatch('arg_min', 'semaphore_insights')(expr, order_by)) }}{% endmacro %}
-{% macro duckdb__arg_min(expr, order_by) %}arg_min({{ expr }}, ({{ order_by }})){% endmacro %}
-{% macro postgres__arg_min(expr, order_by) -%}
-(array_agg({{ expr }} ORDER BY {% for key in order_by.split(',') %}{{ key }} ASC NULLS LAST{{ ", " if not loop.last }}{% endfor %}))[1]
+{% macro arg_min(expr, order_by, where=none) %}{{ return(adapter.dispatch('arg_max', 'semaphore_insights')(expr, order_by, where, 'ASC')) }}{% endmacro %}
+{% macro duckdb__arg_max(expr, order_by, where, direction) -%}
+{{ 'arg_max' if direction == 'DESC' else 'arg_min' }}({{ expr }}, ({{ order_by }})){% if where %} FILTER (WHERE {{ where }}){% endif %}
+{%- endmacro %}
+{% macro postgres__arg_max(expr, order_by, where, direction) -%}
+(array_agg({{ expr }} ORDER BY {% for key in order_by.split(',') %}{{ key }} {{ direction }} NULLS LAST{{ ", " if not loop.last }}{% endfor %}){% if where %} FILTER (WHERE {{ where }}){% endif %})[1]
 {%- endmacro %}
 
 {#- A subquery yielding one row per UTC date from date `lo` to date `hi` inclusive (column `day`), for a
