@@ -36,7 +36,19 @@ def _invoke(db: Path, tmp: Path, args: list[str]):
 
 def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> None:
     """`dbt build --select <select>` on the DuckDB file `db`."""
-    result = _invoke(db, tmp, ["build", "--select", select, "--vars", json.dumps(dbt_vars or {})])
+    result = _invoke(
+        db,
+        tmp,
+        [
+            "build",
+            "--select",
+            select,
+            "--indirect-selection",
+            "cautious",
+            "--vars",
+            json.dumps(dbt_vars or {}),
+        ],
+    )
     if not result.success:
         failed = [
             f"{r.node.name}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")
