@@ -33,8 +33,16 @@ def build_definitions(settings: DagsterSettings | None = None) -> dg.Definitions
     extra = insights_defs()
     if extra is not None:
         parts.append(extra)
+    resources: dict[str, object] = {"dlt": DagsterDltResource()}
+    if not any("destination" in (part.resources or {}) for part in parts):
+        # The insights read the destination resource; until the Dagster layer binds its own, the DuckDB
+        # file the loader writes (resolved as the loader resolves it).
+        from semaphore_dagster.defs.settings import duckdb_path
+        from semaphore_dagster.resources import DestinationResource
+
+        resources["destination"] = DestinationResource(duckdb_path=str(duckdb_path()))
     # In-process executor: on 2-core machines one process per step costs ~2 s each (stack-notes).
-    parts.append(dg.Definitions(resources={"dlt": DagsterDltResource()}, executor=dg.in_process_executor))
+    parts.append(dg.Definitions(resources=resources, executor=dg.in_process_executor))
     return dg.Definitions.merge(*parts)
 
 

@@ -1,21 +1,22 @@
-"""CI insights: SQL over the loaded `semaphore` dataset, written to `semaphore_insights`, plus the HTML report.
+"""CI insights: a dbt project over the loaded `semaphore` dataset (dbt_project/), built into
+`semaphore_insights`, plus the HTML report.
 
 Imports nothing of this project outside this package (docs/architecture.md).
 """
 
 from semaphore_dagster.insights.config import INSIGHTS_SCHEMA, InsightsConfig
-from semaphore_dagster.insights.registry import INSIGHTS, Insight
-from semaphore_dagster.insights.runner import build_insight, build_insights, connect, fetch_rows
-from semaphore_dagster.insights.sources import prepare_sources
+from semaphore_dagster.insights.runner import BuildResult, build_insights, connect, insight_names, run_dbt
+from semaphore_dagster.insights.target import DbtTarget, dbt_env, target_from_destination
 
 __all__ = [
-    "INSIGHTS",
     "INSIGHTS_SCHEMA",
-    "Insight",
+    "BuildResult",
+    "DbtTarget",
     "InsightsConfig",
-    "build_insight",
     "build_insights",
     "connect",
-    "fetch_rows",
-    "prepare_sources",
+    "dbt_env",
+    "insight_names",
+    "run_dbt",
+    "target_from_destination",
 ]

@@ -1,4 +1,7 @@
-"""What the insights compute over: the CI and CD scopes (branch, pipeline file, deployment target)."""
+"""What the insights compute over: the CI and CD scopes (branch, pipeline file, deployment target).
+
+The dbt models read them as vars (`InsightsConfig.dbt_vars()`), else from the same SEMAPHORE_INSIGHTS_*
+variables `from_env` reads."""
 
 import os
 from dataclasses import dataclass
@@ -29,17 +32,22 @@ class InsightsConfig:
     cd_branch: str | None = None
     cd_pipeline_file: str | None = None
     cd_target: str | None = None
-    source_schema: str = SOURCE_SCHEMA
 
     def __post_init__(self) -> None:
         if not self.ci_pipeline_file:
             raise ValueError(
                 "InsightsConfig.ci_pipeline_file must not be empty: e.g. '.semaphore/semaphore.yml'"
             )
-        if not self.source_schema.isidentifier():
-            raise ValueError(
-                f"InsightsConfig.source_schema {self.source_schema!r} must be a plain SQL identifier"
-            )
+
+    def dbt_vars(self) -> dict[str, str]:
+        """The dbt project's vars (models/staging/insights_config.sql): '' = the default."""
+        return {
+            "ci_branch": self.ci_branch or "",
+            "ci_pipeline_file": self.ci_pipeline_file,
+            "cd_branch": self.cd_branch or "",
+            "cd_pipeline_file": self.cd_pipeline_file or "",
+            "cd_target": self.cd_target or "",
+        }
 
     @classmethod
     def from_env(cls) -> "InsightsConfig":

@@ -1,10 +1,18 @@
-"""The headline numbers of each insight table as a small markdown table (shown in the Dagster UI)."""
+"""The headline numbers of each insight table as a small markdown table (shown in the Dagster UI).
 
+The queries are DuckDB SQL over a local copy of the insight tables (`local_copy`), so they read the same on a
+DuckDB file and on PostgreSQL. Every cell is escaped: branch, job and command names come from the API and
+must not become links, images or HTML in the UI.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 import duckdb
 
 from semaphore_dagster.insights.config import INSIGHTS_SCHEMA
+from semaphore_dagster.insights.runner import Query
 
 S = INSIGHTS_SCHEMA
 MAX_ROWS = 10
@@ -80,7 +88,17 @@ def _cell(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".")
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return escape_markdown(str(value))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text for a markdown table cell: HTML-escaped, markdown punctuation backslashed, one line."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def markdown_table(columns: list[str], rows: list[tuple]) -> str:
@@ -91,7 +109,27 @@ def markdown_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
+def local_copy(query: Query, tables: Mapping[str, str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB holding, for each `local name -> SQL`, the rows the SQL reads on the destination
+    (a local name may be `schema.table`). Rows are copied through Arrow, types and all."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for local, sql in tables.items():
+        if "." in local:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {local.split('.')[0]}")
+        data = query.arrow(sql)  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute(f"CREATE TABLE {local} AS SELECT * FROM data")
+    return con
+
+
+def insight_tables(names: Iterable[str], schema: str = INSIGHTS_SCHEMA) -> dict[str, str]:
+    return {f"{S}.{name}": f'SELECT * FROM {schema}."{name}"' for name in names}
+
+
 def headline_markdown(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The headline table of insight `name` (none for an insight without a headline query)."""
+    if name not in HEADLINE_SQL:
+        return "_no headline for this table_"
     cursor = con.execute(HEADLINE_SQL[name])
     columns = [d[0] for d in cursor.description]
     return markdown_table(columns, cursor.fetchall())

@@ -1,36 +1,37 @@
-"""`semaphore-dagster report`: a self-contained HTML report of the CI insights, with inline SVG charts.
+"""`semaphore-dagster report`: a self-contained HTML report of the CI insights, charts drawn with Altair.
 
-The DuckDB file is ATTACHed read-only to an in-memory database and the insight SQL is run there, so the
-report always reflects the loaded data (whether or not the Dagster insight assets ran) and never writes the
-file. The HTML has no scripts and no external resources: it opens offline.
+The report reads the built insight tables (and a few staging views) from the destination into an in-memory
+DuckDB, so the same queries serve a DuckDB file and PostgreSQL. The command (`write_report`) first builds the
+insights with dbt into a scratch DuckDB file, the loaded file ATTACHed read-only: the report reflects the
+loaded data whether or not the Dagster insight assets ran, and never writes the loaded file. Charts are
+rendered to inline SVG offline (charts.py): the HTML has no scripts and no external resources. Every text
+that comes from the API (project, branch, job, command names) is escaped.
 """
 
 import argparse
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+import tempfile
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
 import duckdb
 
-from semaphore_dagster.insights.config import InsightsConfig
-from semaphore_dagster.insights.runner import build_insights
-from semaphore_dagster.insights.svg import (
-    Bar,
-    Series,
+from semaphore_dagster.insights.charts import (
     bar_chart,
+    duration_unit,
     fmt_duration,
-    fmt_number,
     fmt_percent,
     line_chart,
     sparkline,
     stacked_bar_chart,
 )
+from semaphore_dagster.insights.config import InsightsConfig
+from semaphore_dagster.insights.headlines import local_copy
+from semaphore_dagster.insights.runner import build, connect, insight_names
+from semaphore_dagster.insights.target import DbtTarget
 
 DEFAULT_OUT = "semaphore_report.html"
 DEFAULT_DUCKDB = "semaphore_ci.duckdb"  # the loader's default (semaphore_dagster.defs.settings)
-SOURCE_ALIAS = "loaded"
-SCRATCH = "report_scratch"
 MAX_PROJECT_CHARTS = 6
 
 CSS = """
@@ -75,31 +76,28 @@ def _duration_trends(con: duckdb.DuckDBPyConnection) -> str:
     projects = sorted(totals, key=lambda p: (-totals[p], p))[:MAX_PROJECT_CHARTS]
     if not projects:
         return _figure(
-            line_chart("Pipeline duration (p50 / p95)", [], fmt_duration), "duration", "No data yet."
+            line_chart("Pipeline duration (p50 / p95)", [], "duration"), "duration", "No data yet."
         )
     figures = []
     for project in projects:
         mine = [r for r in rows if r["project"] == project]
-        series = [
-            Series("p50", [(r["day"], r["median_s"]) for r in mine]),
-            Series("p95", [(r["day"], r["p95_s"]) for r in mine]),
+        unit, unit_name = duration_unit([r["p95_s"] for r in mine])
+        points = [
+            {"day": r["day"], "series": series, "value": r[column] / unit}
+            for r in mine
+            for series, column in (("p50", "median_s"), ("p95", "p95_s"))
+            if r[column] is not None
         ]
         title = f"{project} ({mine[0]['branch_name']}): pipeline duration"
         figures.append(
             _figure(
-                line_chart(title, series, fmt_duration, tick_unit=duration_unit(mine)),
+                line_chart(title, points, unit_name),
                 "duration",
                 "Daily median and 95th percentile of done_at - created_at of finished CI pipelines (CI branch "
                 "and pipeline file), by day of done_at.",
             )
         )
     return "".join(figures)
-
-
-def duration_unit(rows: list[dict]) -> float:
-    """Tick step unit for a duration axis: seconds, minutes or hours, by the largest p95."""
-    top = max((r["p95_s"] or 0 for r in rows), default=0)
-    return 3600.0 if top > 3 * 3600 else 60.0 if top > 120 else 1.0
 
 
 def _pass_rate(con: duckdb.DuckDBPyConnection) -> str:
@@ -109,12 +107,9 @@ def _pass_rate(con: duckdb.DuckDBPyConnection) -> str:
         FROM semaphore_insights.pipeline_reliability x {_CI_SCOPE} AND x.pass_rate IS NOT NULL
         ORDER BY project, x.day""",
     )
-    by_project: dict[str, list[tuple[date, float]]] = {}
-    for r in rows:
-        by_project.setdefault(r["project"], []).append((r["day"], r["pass_rate"]))
-    series = [Series(p, pts) for p, pts in sorted(by_project.items())]
+    points = [{"day": r["day"], "series": r["project"], "value": r["pass_rate"]} for r in rows]
     return _figure(
-        line_chart("Pass rate of CI pipelines", series, fmt_percent, y_max=1.0),
+        line_chart("Pass rate of CI pipelines", points, "pass rate", percent=True),
         "pass_rate",
         "passed / (passed + failed) per day on the CI branch and pipeline file; stopped and canceled "
         "pipelines are out of the rate.",
@@ -129,24 +124,28 @@ def _queue_time(con: duckdb.DuckDBPyConnection) -> str:
         FROM semaphore_insights.job_queue_wait GROUP BY ALL ORDER BY jobs DESC LIMIT 12""",
     )
     bars = [
-        Bar(f"{w['machine_type']} ({w['runner'].lower()})", w["mean_s"], f"{w['jobs']} jobs") for w in waits
+        {
+            "label": f"{w['machine_type']} ({w['runner'].lower()})",
+            "value": w["mean_s"],
+            "note": f"{fmt_duration(w['mean_s'])}, {w['jobs']} jobs",
+        }
+        for w in waits
     ]
     stages = _rows(
         con,
-        """SELECT coalesce(pr.name, s.project_id) AS project, avg(initialization_s) AS init,
+        """SELECT coalesce(pr.name, s.project_id) AS label, avg(initialization_s) AS initialization,
                avg(pending_s) AS pending, avg(queue_s) AS queue, avg(run_s) AS run
         FROM semaphore_insights.pipeline_stages s LEFT JOIN src_projects pr ON pr.id = s.project_id
         WHERE s.state = 'DONE' AND s.run_s IS NOT NULL
-        GROUP BY ALL ORDER BY project LIMIT 12""",
+        GROUP BY ALL ORDER BY label LIMIT 12""",
     )
-    rows = [(s["project"], [s["init"], s["pending"], s["queue"], s["run"]]) for s in stages]
     return _figure(
-        bar_chart("Job queue wait by machine type (mean)", bars, fmt_duration),
+        bar_chart("Job queue wait by machine type (mean)", bars, "seconds"),
         "queue_time",
         "start_time - create_time of jobs; self-hosted jobs show their agent type as machine type.",
     ) + _figure(
         stacked_bar_chart(
-            "Pipeline stage split (mean)", rows, ["initialization", "pending", "queue", "run"], fmt_duration
+            "Pipeline stage split (mean)", stages, ["initialization", "pending", "queue", "run"], "seconds"
         ),
         "stage_split",
         "Mean of pending_at - created_at, queuing_at - pending_at, running_at - queuing_at and "
@@ -163,15 +162,15 @@ def _flaky(con: duckdb.DuckDBPyConnection) -> str:
         ORDER BY x.flaky_commits DESC, x.flips DESC, x.last_seen DESC LIMIT 12""",
     )
     bars = [
-        Bar(
-            f"{r['job_name']} · {r['project']}",
-            r["flaky_commits"],
-            f"flip rate {fmt_percent(r['flip_rate'])}, last {r['last_seen']:%m-%d}",
-        )
+        {
+            "label": f"{r['job_name']} · {r['project']}",
+            "value": r["flaky_commits"],
+            "note": f"flip rate {fmt_percent(r['flip_rate'])}, last {r['last_seen']:%m-%d}",
+        }
         for r in rows
     ]
     return _figure(
-        bar_chart("Flaky jobs (commits with both passed and failed runs)", bars, fmt_number),
+        bar_chart("Flaky jobs (commits with both passed and failed runs)", bars, "flaky commits"),
         "flaky_jobs",
         "Same project, pipeline file, commit and job name with both PASSED and FAILED runs; flip rate = "
         "result changes per consecutive pair of runs.",
@@ -205,7 +204,8 @@ def _dora(con: duckdb.DuckDBPyConnection) -> str:
     )
     parts = []
     for t in targets:
-        spark = sparkline([d["n"] for d in daily if d["target_name"] == t["target_name"]])
+        mine = [d for d in daily if d["target_name"] == t["target_name"]]
+        spark = sparkline([d["day"] for d in mine], [d["n"] for d in mine])
         tiles = [
             (
                 "Deployment frequency",
@@ -238,23 +238,31 @@ def _agents(con: duckdb.DuckDBPyConnection) -> str:
                max(agents) AS max_agents, sum(busy_s) AS busy_s, sum(available_s) AS available_s
         FROM semaphore_insights.agent_utilization GROUP BY agent_type ORDER BY job_s DESC""",
     )
-
-    def ratio_bars(part: str, whole: str, note: Callable[[dict], str]) -> list[Bar]:
-        return [Bar(r["agent_type"], r[part] / r[whole], note(r)) for r in rows if r[whole]]
-
-    util = ratio_bars(
-        "job_s", "capacity_s", lambda r: f"{r['job_s'] / 3600:.1f}h of jobs, up to {r['max_agents']} agents"
-    )
-    observed = ratio_bars(
-        "busy_s", "available_s", lambda r: f"{r['busy_s'] / 3600:.1f}h of {r['available_s'] / 3600:.1f}h"
-    )
+    util = [
+        {
+            "label": r["agent_type"],
+            "value": r["job_s"] / r["capacity_s"],
+            "note": f"{r['job_s'] / 3600:.1f}h of jobs, up to {r['max_agents']} agents",
+        }
+        for r in rows
+        if r["capacity_s"]
+    ]
+    observed = [
+        {
+            "label": r["agent_type"],
+            "value": r["busy_s"] / r["available_s"],
+            "note": f"{r['busy_s'] / 3600:.1f}h of {r['available_s'] / 3600:.1f}h",
+        }
+        for r in rows
+        if r["available_s"]
+    ]
     return _figure(
-        bar_chart("Self-hosted agent utilization", util, fmt_percent, x_max=1.0),
+        bar_chart("Self-hosted agent utilization", util, "utilization", percent=True),
         "agent_utilization",
-        "Job run time on the agent type / (agents x 24 h) per day, agents = the larger of the latest agent "
-        "snapshot's count and the agents that ran jobs that day; summed over the days.",
+        "Job run time on the agent type / (agents x the elapsed day) per day, agents = the larger of the "
+        "latest agent snapshot's count and the agents that ran jobs that day; summed over the days.",
     ) + _figure(
-        bar_chart("Utilization while observed in snapshots", observed, fmt_percent, x_max=1.0),
+        bar_chart("Utilization while observed in snapshots", observed, "utilization", percent=True),
         "agent_observed_utilization",
         "Job time on agents listed in snapshots / their known connected time (connected_at to the last "
         "snapshot listing them).",
@@ -326,13 +334,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _summary(con: duckdb.DuckDBPyConnection) -> str:
-    s = _rows(
-        con,
-        """SELECT (SELECT count(*) FROM src_projects) AS projects, (SELECT count(*) FROM src_pipelines) AS pipelines,
-               (SELECT count(*) FROM src_jobs) AS jobs, (SELECT count(*) FROM src_deployments) AS deployments,
-               (SELECT min(utc_day(created_at)) FROM src_pipelines) AS first_day,
-               (SELECT max(utc_day(created_at)) FROM src_pipelines) AS last_day""",
-    )[0]
+    s = _rows(con, "SELECT * FROM report_summary")[0]
     return (
         f"{s['projects']} projects, {s['pipelines']} pipelines, {s['jobs']} jobs, {s['deployments']} deployments; "
         f"pipelines created {s['first_day'] or '–'} to {s['last_day'] or '–'} (UTC)"
@@ -363,62 +365,81 @@ def render_report(con: duckdb.DuckDBPyConnection, source: str, config: InsightsC
     )
 
 
-def _open_read_only(source: Path) -> tuple[duckdb.DuckDBPyConnection, str]:
-    """An in-memory database with the file ATTACHed read-only: (connection, the file's catalog name).
+def report_tables(target: DbtTarget) -> dict[str, str]:
+    """local table -> the SQL reading it from the destination (insight tables, names, scopes, counts)."""
+    stg = target.staging_schema
+    tables = {
+        f"semaphore_insights.{name}": f'SELECT * FROM {target.insights_schema}."{name}"'
+        for name in insight_names()
+    }
+    tables["src_projects"] = f"SELECT id, name FROM {stg}.stg_projects"
+    tables["src_default_branch"] = f"SELECT project_id, branch_name FROM {stg}.default_branch"
+    tables["insights_config"] = f"SELECT * FROM {stg}.insights_config"
+    tables["report_summary"] = f"""SELECT (SELECT count(*) FROM {stg}.stg_projects) AS projects,
+        (SELECT count(*) FROM {stg}.stg_pipelines) AS pipelines, (SELECT count(*) FROM {stg}.stg_jobs) AS jobs,
+        (SELECT count(*) FROM {stg}.stg_deployments) AS deployments,
+        (SELECT min(day) FROM {target.insights_schema}.pipeline_stages) AS first_day,
+        (SELECT max(day) FROM {target.insights_schema}.pipeline_stages) AS last_day"""
+    return tables
 
-    When this process already has the file open (e.g. the demo, right after its Dagster run), DuckDB
-    refuses a second attachment: share the open instance instead, and build the insights in an attached
-    in-memory scratch catalog, so the file is still never written."""
-    con = duckdb.connect()
+
+def render_from(target: DbtTarget, config: InsightsConfig, source_label: str | None = None) -> str:
+    """The report's HTML from the insight tables already built on `target`."""
+    with connect(target) as query:
+        local = local_copy(query, report_tables(target))
     try:
-        literal = str(source.absolute()).replace("'", "''")
-        con.execute(f"ATTACH '{literal}' AS {SOURCE_ALIAS} (READ_ONLY)")
-        return con, SOURCE_ALIAS
-    except duckdb.Error as exc:
-        con.close()
-        text = str(exc)
-        if "lock" in text.lower():
-            raise RuntimeError(
-                f"{source} is locked by another process (a load is writing it): retry when it has finished"
-            ) from None
-        if "already attached" not in text:
-            raise
-    try:
-        con = duckdb.connect(str(source))
-    except duckdb.ConnectionException:  # the open instance is read-only: join it with the same config
-        con = duckdb.connect(str(source), read_only=True)
-    catalog = con.execute("SELECT current_database()").fetchall()[0][0]
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
-    con.execute(f"USE {SCRATCH}")
-    return con, catalog
-
-
-def _close(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """Close; in a shared instance, first drop the scratch catalog (it would outlive this connection)."""
-    if catalog != SOURCE_ALIAS:
-        con.execute(f'USE "{catalog}"')
-        con.execute(f"DETACH DATABASE IF EXISTS {SCRATCH}")
-    con.close()
-
-
-def write_report(duckdb_path: str | Path, out_path: str | Path, config: InsightsConfig | None = None) -> Path:
-    """Write the HTML report for the DuckDB file (opened read-only) to `out_path`; returns its path."""
-    config = config or InsightsConfig.from_env()
-    source = Path(duckdb_path)
-    if not source.exists():
-        raise FileNotFoundError(
-            f"DuckDB file {source} does not exist: load the data first (semaphore-dagster load)"
-        )
-    con, catalog = _open_read_only(source)
-    try:
-        build_insights(con, config, source_catalog=catalog)
-        html = render_report(con, str(source), config)
+        return render_report(local, source_label or _label(target), config)
     finally:
-        _close(con, catalog)
+        local.close()
+
+
+def _label(target: DbtTarget) -> str:
+    if target.kind == "postgres":
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target.postgres_credentials or "")
+        return f"postgresql://{parts.hostname}:{parts.port}{parts.path}"  # never the password
+    return target.source_duckdb_path or target.duckdb_path
+
+
+def write_html(html: str, out_path: str | Path) -> Path:
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
+
+
+def write_report(duckdb_path: str | Path, out_path: str | Path, config: InsightsConfig | None = None) -> Path:
+    """Build the insights from the DuckDB file (opened read-only) in a scratch file, write the HTML report
+    to `out_path`; returns its path."""
+    config = config or InsightsConfig.from_env()
+    source = Path(duckdb_path).expanduser().absolute()
+    if not source.exists():
+        raise FileNotFoundError(
+            f"DuckDB file {source} does not exist: load the data first (semaphore-dagster load)"
+        )
+    _check_not_locked(source)
+    with tempfile.TemporaryDirectory(prefix="semaphore-report-") as scratch:
+        target = DbtTarget(
+            kind="duckdb_scratch",
+            duckdb_path=str(Path(scratch) / "insights.duckdb"),
+            source_duckdb_path=str(source),
+        )
+        build(target, config)
+        html = render_from(target, config, str(source))
+    return write_html(html, out_path)
+
+
+def _check_not_locked(source: Path) -> None:
+    """Fail with one line when another process holds the file (a load writing it)."""
+    try:
+        duckdb.connect(str(source), read_only=True).close()
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise RuntimeError(
+                f"{source} is locked by another process (a load is writing it): retry when it has finished"
+            ) from None
+        raise
 
 
 def default_duckdb_path() -> str:

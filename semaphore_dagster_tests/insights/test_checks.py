@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import duckdb
+from semaphore_dagster.insights.checks import CHECKS, CheckOutcome, run_checks
 
 from semaphore_dagster.insights import build_insights
-from semaphore_dagster.insights.checks import CHECKS, CheckOutcome, run_checks
 from semaphore_dagster_tests.insights.tables import pipeline, write_tables
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from semaphore_dagster.insights.checks import run_checks
 
 from semaphore_dagster.insights import build_insights
-from semaphore_dagster.insights.checks import run_checks
 from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
 from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
 from semaphore_dagster_tests.insights.agreement import (

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
+from semaphore_dagster.insights.registry import build_order
 
 from semaphore_dagster.insights import INSIGHTS, InsightsConfig
-from semaphore_dagster.insights.registry import build_order
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "insights.md"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from PIL import Image
+from semaphore_dagster.insights.svg import PALETTE
 
 from semaphore_dagster.cli import main
 from semaphore_dagster.insights.report import write_report
-from semaphore_dagster.insights.svg import PALETTE
 
 CHARTS = ("duration", "pass_rate", "queue_time", "stage_split", "flaky_jobs", "dora", "agent_utilization")
 CHROMIUM_FLAGS = [

@@ -1,62 +1,123 @@
-"""One Dagster asset per insight table (`semaphore_insights/<name>`), built by its SQL in DuckDB."""
+"""The insights as Dagster assets: the dbt project through dagster-dbt, then the HTML report.
+
+`ci_insights_dbt` runs `dbt build` (models and their tests, the tests reported as asset checks) on the
+destination of the `destination` resource (DuckDB file or PostgreSQL). Each insight's materialization
+carries `dagster/row_count`, `dagster/table_name`, a `headline` markdown table and, when the insight read
+tables not loaded yet, `missing_source_tables`.
+"""
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
 
-from semaphore_dagster.defs.settings import DUCKDB_POOL, duckdb_path
-from semaphore_dagster.insights import INSIGHTS, INSIGHTS_SCHEMA, Insight, InsightsConfig
-from semaphore_dagster.insights.headlines import headline_markdown
-from semaphore_dagster.insights.runner import build_insight, connect
-from semaphore_dagster.insights.sources import prepare_sources
+from semaphore_dagster.defs.insights.project import insights_project
+from semaphore_dagster.defs.insights.translator import GROUP, InsightsTranslator, insight_key
+from semaphore_dagster.defs.settings import DUCKDB_POOL
+from semaphore_dagster.insights import DbtTarget, InsightsConfig, connect, target_from_destination
+from semaphore_dagster.insights.headlines import headline_markdown, insight_tables, local_copy
+from semaphore_dagster.insights.target import dbt_environment
+from semaphore_dagster.resources.destination import DestinationResource
 
-GROUP = "ci_insights"
-SOURCE_PREFIX = "semaphore"
-
-
-def insight_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey([INSIGHTS_SCHEMA, name])
+TRANSLATOR = InsightsTranslator()
 
 
-def _description(insight: Insight) -> str:
-    return (
-        f"{insight.definition}\n\nTable `{INSIGHTS_SCHEMA}.{insight.name}` in the DuckDB file; SQL in "
-        f"`semaphore_dagster/insights/sql/{insight.name}.sql`. Scopes come from InsightsConfig.from_env() "
-        "(SEMAPHORE_INSIGHTS_* variables)."
+def destination_target(destination: DestinationResource) -> DbtTarget:
+    """The dbt profile target for the destination resource (the Dagster layer's only entry to it)."""
+    return target_from_destination(
+        destination.kind,
+        destination.duckdb_path,
+        destination.postgres_credentials,
+        destination.dataset,
+        destination.insights_schema,
     )
 
 
-def build_insight_asset(insight: Insight) -> dg.AssetsDefinition:
-    deps = [dg.AssetKey([SOURCE_PREFIX, t]) for t in insight.reads] + [insight_key(n) for n in insight.needs]
+def _sources_read(manifest: Mapping[str, Any]) -> dict[str, set[str]]:
+    """model name -> the source tables it reads, through the models it reads."""
+    nodes = manifest["nodes"]
+    memo: dict[str, set[str]] = {}
 
-    @dg.asset(
-        key=insight_key(insight.name),
-        group_name=GROUP,
-        deps=deps,
-        pool=DUCKDB_POOL,
-        description=_description(insight),
-        kinds={"duckdb", "sql"},
-    )
-    def _insight() -> dg.MaterializeResult:
-        config = InsightsConfig.from_env()
-        path = duckdb_path()
-        with connect(path) as con:
-            present = prepare_sources(con, config)
-            rows = build_insight(con, insight.name)
-            headline = headline_markdown(con, insight.name)
-        missing = [t for t in insight.reads if not present[t]]
-        metadata: dict[str, object] = {
-            "dagster/row_count": rows,
-            "dagster/table_name": f"{INSIGHTS_SCHEMA}.{insight.name}",
-            "headline": dg.MetadataValue.md(headline),
-            "duckdb_path": dg.MetadataValue.path(str(path)),
-        }
-        if missing:
-            metadata["missing_source_tables"] = dg.MetadataValue.text(
-                ", ".join(missing) + " not loaded yet: read as empty"
+    def walk(unique_id: str) -> set[str]:
+        if unique_id.startswith("source."):
+            return {manifest["sources"][unique_id]["name"]}
+        if unique_id not in memo:
+            memo[unique_id] = set()
+            memo[unique_id] = set().union(*(walk(p) for p in nodes[unique_id]["depends_on"]["nodes"]))
+        return memo[unique_id]
+
+    return {n["name"]: walk(uid) for uid, n in nodes.items() if n["resource_type"] == "model"}
+
+
+def _with_metadata(events: list[Any], target: DbtTarget, manifest: Mapping[str, Any]) -> Iterator[Any]:
+    """The dbt events, insight materializations enriched with row count, headline and missing tables."""
+    built = [
+        e.asset_key.path[-1]
+        for e in events
+        if isinstance(e, dg.Output | dg.MaterializeResult)
+        and e.asset_key is not None
+        and e.asset_key.path[0] == target.insights_schema
+    ]
+    extra: dict[str, dict[str, Any]] = {}
+    if built:
+        reads = _sources_read(manifest)
+        with connect(target) as query:
+            present = {
+                r["table_name"]
+                for r in query.rows(
+                    "SELECT table_name FROM information_schema.tables "
+                    f"WHERE table_schema = '{target.dataset}'"
+                )
+            }
+            local = local_copy(query, insight_tables(built, target.insights_schema))
+        try:
+            for name in built:
+                count = local.execute(f'SELECT count(*) FROM semaphore_insights."{name}"').fetchall()[0][0]
+                meta: dict[str, Any] = {
+                    "dagster/row_count": dg.MetadataValue.int(count),
+                    "dagster/table_name": f"{target.insights_schema}.{name}",
+                    "headline": dg.MetadataValue.md(headline_markdown(local, name)),
+                }
+                missing = sorted(t for t in reads.get(name, set()) - present if not t.startswith("_dlt"))
+                if missing:
+                    meta["missing_source_tables"] = dg.MetadataValue.text(
+                        ", ".join(missing) + " not loaded yet: read as empty"
+                    )
+                extra[name] = meta
+        finally:
+            local.close()
+    for event in events:
+        if isinstance(event, dg.Output | dg.MaterializeResult) and event.asset_key is not None:
+            name = event.asset_key.path[-1]
+            if event.asset_key.path[0] == target.insights_schema and name in extra:
+                event = event.with_metadata({**(event.metadata or {}), **extra[name]})
+        yield event
+
+
+@dbt_assets(
+    manifest=insights_project.manifest_path,
+    project=insights_project,
+    dagster_dbt_translator=TRANSLATOR,
+    name="ci_insights_dbt",
+    pool=DUCKDB_POOL,
+)
+def ci_insights_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, destination: DestinationResource):
+    """`dbt build` of the selected insights (and their tests) on the configured destination."""
+    target = destination_target(destination)
+    variables = json.dumps(InsightsConfig.from_env().dbt_vars())
+    with dbt_environment(target):
+        invocation = dbt.cli(["build", "--vars", variables], context=context, raise_on_error=False)
+        events = list(invocation.stream())
+    yield from _with_metadata(events, target, invocation.manifest)
+    if not invocation.is_successful():
+        # A failing test is an asset check result; a model that fails to build fails the step.
+        errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
+        if errors:
+            raise dg.Failure(
+                "dbt build failed: " + "; ".join(f"{r['unique_id']}: {r.get('message')}" for r in errors)
             )
-        return dg.MaterializeResult(metadata=metadata)
-
-    return _insight
 
 
-def build_insight_assets() -> list[dg.AssetsDefinition]:
-    return [build_insight_asset(i) for i in INSIGHTS.values()]
+__all__ = ["GROUP", "ci_insights_dbt", "destination_target", "insight_key"]

@@ -1,0 +1,46 @@
+"""The dbt project of the insights as dagster-dbt sees it, with its manifest made when missing or stale.
+
+`dagster dev` re-parses through `prepare_if_dev()`. Elsewhere (`dagster definitions validate`, a code server,
+`materialize` in tests) the manifest is parsed here once when it is missing or older than a file of the
+project (`dbt parse`: local, no network, a few seconds), and then read as is: importing the code location
+with a fresh manifest costs only reading it.
+"""
+
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from semaphore_dagster.insights.dbt_project import DBT_PROJECT_DIR
+from semaphore_dagster.insights.target import DBT_BASE_ENV
+
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
+
+
+def newest_source_mtime(project_dir: Path = DBT_PROJECT_DIR) -> float:
+    newest = 0.0
+    for name in PROJECT_FILES:
+        path = project_dir / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        newest = max([newest, *(p.stat().st_mtime for p in files)])
+    return newest
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    path = project.manifest_path
+    return not path.exists() or path.stat().st_mtime < newest_source_mtime(Path(project.project_dir))
+
+
+def ensure_manifest(project: DbtProject) -> Path:
+    """Parse the project when its manifest is missing or stale; returns the manifest's path."""
+    import os
+
+    for key, value in DBT_BASE_ENV.items():
+        os.environ.setdefault(key, value)
+    project.prepare_if_dev()
+    if manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project.manifest_path
+
+
+insights_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+ensure_manifest(insights_project)
