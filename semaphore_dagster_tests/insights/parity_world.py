@@ -7,6 +7,7 @@ deployments V1 -> V2 -> V3 -> V1 (a rollback) to production, a failed deploy pip
 one deployment to staging. Every expected number is worked out in the tests that use it.
 """
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from semaphore_dagster.emulator import World, WorldConfig
@@ -21,11 +22,26 @@ from semaphore_dagster.emulator.model import (
 )
 
 NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)  # "today" is 2026-11-01
-ORG = "org-0000"
+ORG = "00000000-0000-4000-8000-0000000000aa"
 WEB = "00000000-0000-4000-8000-000000000001"
 SHOP = "00000000-0000-4000-8000-000000000002"
 CI_FILE = ".semaphore/semaphore.yml"
 DEPLOY_FILE = ".semaphore/production.yml"
+
+
+_NAMES: dict[str, str] = {}
+
+
+def uid(name: str) -> str:
+    """The UUID standing for a readable name (the API validates ids as UUIDs)."""
+    value = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parity-world/{name}"))
+    _NAMES[value] = name
+    return value
+
+
+def name_of(value: str | None) -> str | None:
+    """The readable name of a UUID made by `uid` (None stays None)."""
+    return None if value is None else _NAMES.get(value, value)
 
 
 def t(day: int, hour: float, second_fraction: float = 0.0) -> datetime:
@@ -39,8 +55,8 @@ def _project(pid: str, name: str) -> Project:
         name=name,
         description="",
         org_id=ORG,
-        owner_id="user-1",
-        repository_id=f"repo-{name}",
+        owner_id=uid("user-1"),
+        repository_id=uid(f"repo-{name}"),
         repo_url=f"git@github.com:acme/{name}.git",
         repo_name=name,
         repo_owner="acme",
@@ -61,22 +77,22 @@ class Builder:
 
     def workflow(self, wf_id: str, project: str, branch: str, commit: str, created: datetime) -> Workflow:
         wf = Workflow(
-            wf_id=wf_id,
+            wf_id=uid(wf_id),
             initial_ppl_id="",
             project_id=project,
-            hook_id=f"hook-{wf_id}",
-            requester_id="user-1",
-            branch_id=f"branch-{branch}",
+            hook_id=uid(f"hook-{wf_id}"),
+            requester_id=uid("user-1"),
+            branch_id=uid(f"branch-{project}-{branch}"),
             branch_name=branch,
             commit_sha=commit,
             created_at=created,
             triggered_by="HOOK",
             rerun_of="",
-            repository_id="repo",
+            repository_id=uid(f"repo-{project}"),
             organization_id=ORG,
             label=branch,
         )
-        self.world.workflows[wf_id] = wf
+        self.world.workflows[wf.wf_id] = wf
         return wf
 
     def pipeline(
@@ -101,11 +117,11 @@ class Builder:
         if wf is None:
             wf = f"wf-{ppl_id}"
             self.workflow(wf, project, branch, commit or f"sha-{ppl_id}", created)
-            self.world.workflows[wf].initial_ppl_id = ppl_id
-        workflow = self.world.workflows[wf]
+            self.world.workflows[uid(wf)].initial_ppl_id = uid(ppl_id)
+        workflow = self.world.workflows[uid(wf)]
         ppl = Pipeline(
-            ppl_id=ppl_id,
-            wf_id=wf,
+            ppl_id=uid(ppl_id),
+            wf_id=workflow.wf_id,
             project_id=project,
             name="Pipeline",
             branch_name=workflow.branch_name,
@@ -127,7 +143,7 @@ class Builder:
             hook_id=workflow.hook_id,
             branch_id=workflow.branch_id,
             error_description="",
-            switch_id=f"switch-{ppl_id}",
+            switch_id=uid(f"switch-{ppl_id}"),
             snapshot_id="",
             promotion_of="",
             partial_rerun_of="",
@@ -135,16 +151,16 @@ class Builder:
             compile_task_id="",
             with_after_task=False,
             after_task_id="",
-            repository_id="repo",
+            repository_id=workflow.repository_id,
             organization_id=ORG,
-            queue=Queue(f"q-{project}", "main", "project", project, ORG, "IMPLICIT"),
+            queue=Queue(uid(f"q-{project}"), "main", "project", project, ORG, "IMPLICIT"),
             triggerer=Triggerer(
-                "HOOK", "", "user-1", "", "", "", "PROMOTION" if promoted else "WORKFLOW", "", "", ""
+                "HOOK", "", uid("user-1"), "", "", "", "PROMOTION" if promoted else "WORKFLOW", "", "", ""
             ),
             env_vars=[],
             label=workflow.branch_name,
         )
-        self.world.pipelines[ppl_id] = ppl
+        self.world.pipelines[ppl.ppl_id] = ppl
         return ppl
 
     def deployment(
@@ -159,16 +175,16 @@ class Builder:
         target.deployments.insert(
             0,
             Deployment(
-                id=dep_id,
+                id=uid(dep_id),
                 target_id=target.id,
                 target_name=target.name,
-                prev_pipeline_id=source,
-                pipeline_id=deployed or "",
-                triggered_by="user-1",
+                prev_pipeline_id=uid(source),
+                pipeline_id=uid(deployed) if deployed else "",
+                triggered_by=uid("user-1"),
                 triggered_at=at,
                 state=state,
                 state_message="",
-                switch_id=f"switch-{source}",
+                switch_id=uid(f"switch-{source}"),
                 env_vars=[],
                 can_requester_rerun=True,
             ),
@@ -176,15 +192,15 @@ class Builder:
 
     def target(self, tid: str, name: str, project: str) -> DeploymentTarget:
         target = DeploymentTarget(
-            id=tid,
+            id=uid(tid),
             name=name,
             description="",
             url="",
             organization_id=ORG,
             project_id=project,
-            created_by="user-1",
+            created_by=uid("user-1"),
             created_at=t(1, 0),
-            updated_by="user-1",
+            updated_by=uid("user-1"),
             updated_at=t(1, 0),
             state="USABLE",
             state_message="",

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from semaphore_dagster_tests.insights.parity_support import rows, world_models
-from semaphore_dagster_tests.insights.parity_world import SHOP, parity_world
+from semaphore_dagster_tests.insights.parity_world import SHOP, name_of, parity_world
 
 H = 3600.0
 
@@ -33,7 +33,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_each_deployment_classified(db: Path) -> None:
-    by_id = {r["deployment_id"]: r for r in rows(db, "dora_deploys") if r["project_id"] == SHOP}
+    by_id = {name_of(r["deployment_id"]): r for r in rows(db, "dora_deploys") if r["project_id"] == SHOP}
     assert [by_id[d]["outcome"] for d in ("d1", "d2", "d3", "d4", "d5", "d6", "s1")] == ["SUCCEEDED"] * 4 + [
         "FAILED",
         "SUCCEEDED",
@@ -43,7 +43,7 @@ def test_each_deployment_classified(db: Path) -> None:
     # The rollback returns to V1 (last deployed by d1): the change failure is the first deploy after d1, d2
     # (V2), not d3 (the deploy just before the rollback).
     assert [d for d, r in by_id.items() if r["is_change_failure"]] == ["d2"]
-    assert by_id["d2"]["rolled_back_by"] == "d4"
+    assert name_of(by_id["d2"]["rolled_back_by"]) == "d4"
     # Recovery from d2 going live (07:20) to the rollback going live (12:10): 4 h 50 min = 17400 s.
     assert by_id["d2"]["recovery_seconds"] == 17400.0
     assert by_id["d5"]["is_change_failure"] is False and by_id["d5"]["deployed_at"] is None
@@ -51,7 +51,7 @@ def test_each_deployment_classified(db: Path) -> None:
 
 def test_push_to_deploy_per_delivered_commit(db: Path) -> None:
     got = {
-        (r["target_name"], r["deployment_id"], r["commit_sha"]): r["push_to_deploy_seconds"]
+        (r["target_name"], name_of(r["deployment_id"]), r["commit_sha"]): r["push_to_deploy_seconds"]
         for r in rows(db, "dora_changes")
         if r["project_id"] == SHOP
     }
