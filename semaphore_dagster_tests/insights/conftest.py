@@ -1,24 +1,20 @@
-"""Fixtures of the insights tests: DuckDB files holding an emulator world's ground truth."""
+"""Fixtures of the insights tests: destinations holding an emulator world's ground truth, insights built
+by dbt."""
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from semaphore_dagster.emulator import World
-from semaphore_dagster.insights import build_insights
+from semaphore_dagster.insights import DbtTarget, build_insights
 from semaphore_dagster_tests.conftest import make_world
-from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_tables
+from semaphore_dagster_tests.insights.backends import duckdb_target
+from semaphore_dagster_tests.insights.tables import ground_truth_tables
 
 
 def world_db(world: World, path: Path) -> Path:
-    """A DuckDB file with the world's tables in `semaphore` and every insight built."""
-    con = duckdb.connect(str(path))
-    try:
-        write_tables(con, ground_truth_tables(world))
-        build_insights(con)
-    finally:
-        con.close()
+    """A DuckDB file with the world's tables in `semaphore` and every insight built by dbt."""
+    build_insights(duckdb_target(ground_truth_tables(world), path))
     return path
 
 
@@ -29,5 +25,11 @@ def small_world() -> World:
 
 @pytest.fixture(scope="session")
 def small_db(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Named like the dataset on purpose: catalog `semaphore` = schema `semaphore` must still resolve.
-    return world_db(small_world, tmp_path_factory.mktemp("small") / "semaphore.duckdb")
+    # Not `semaphore.duckdb`: a catalog named like the dataset is ambiguous in DuckDB 2, and the loader
+    # refuses that name (semaphore_dagster.defs.settings.check_duckdb_name).
+    return world_db(small_world, tmp_path_factory.mktemp("small") / "semaphore_ci.duckdb")
+
+
+@pytest.fixture(scope="session")
+def small_target(small_db: Path) -> DbtTarget:
+    return DbtTarget(kind="duckdb", duckdb_path=str(small_db))

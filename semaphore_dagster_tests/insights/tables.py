@@ -33,8 +33,10 @@ def write_tables(
     schema: str = "semaphore",
     load_id: str = LOAD_ID,
     load_status: int = 0,
+    loaded_at: datetime | None = None,
 ) -> None:
-    """Write `tables` as one dlt load `load_id` with `_dlt_loads` status `load_status` (0 = completed)."""
+    """Write `tables` as one dlt load `load_id` with `_dlt_loads` status `load_status` (0 = completed),
+    stored at `loaded_at` (default: now)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     catalog = con.execute("SELECT current_database()").fetchall()[0][
         0
@@ -52,7 +54,10 @@ def write_tables(
         f"CREATE TABLE IF NOT EXISTS {loads} (load_id VARCHAR, schema_name VARCHAR, status BIGINT, "
         "inserted_at TIMESTAMPTZ, schema_version_hash VARCHAR)"
     )
-    con.execute(f"INSERT INTO {loads} VALUES (?, 'semaphore', ?, now(), NULL)", [load_id, load_status])
+    con.execute(
+        f"INSERT INTO {loads} VALUES (?, 'semaphore', ?, ?, NULL)",
+        [load_id, load_status, loaded_at or datetime.now(UTC)],
+    )
 
 
 def pipeline(

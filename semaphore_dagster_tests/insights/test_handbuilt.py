@@ -1,19 +1,36 @@
 """Hand-built worlds with answers worked out by hand: DORA, flaky jobs, MTTR, stage split, queue wait,
-agent utilization, failing commands, and missing tables/columns."""
+agent utilization, failing commands, and missing tables/columns — through dbt, on DuckDB and on PostgreSQL
+(the data loaded there by dlt)."""
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from semaphore_dagster.insights import InsightsConfig, build_insights
+from semaphore_dagster.insights import DbtTarget, InsightsConfig, build_insights
+from semaphore_dagster_tests.insights.backends import duckdb_target, postgres_target
 from semaphore_dagster_tests.insights.tables import at, job, pipeline, write_tables
 
 MIN = 60.0
+Build = Callable[..., dict]
 
 
-def build(tables: dict[str, list[dict]], config: InsightsConfig | None = None, names=None) -> dict:
-    con = duckdb.connect()
-    write_tables(con, tables)
-    return build_insights(con, config, names)
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.slow)])
+def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
+    """build(tables, config=None, names=None) -> {insight: rows}: the tables loaded into a fresh DuckDB file
+    or PostgreSQL database, then `dbt build` of the insights named (and what they need)."""
+    counter = itertools.count()
+
+    def run(tables: dict[str, list[dict]], config: InsightsConfig | None = None, names=None) -> dict:
+        if request.param == "duckdb":
+            target = duckdb_target(tables, tmp_path / f"world{next(counter)}.duckdb")
+        else:
+            target = postgres_target(tables, request.getfixturevalue("pg_server"), tmp_path)
+        return build_insights(target, config, names)
+
+    return run
 
 
 def one(rows: list[dict], **where) -> dict:
@@ -94,7 +111,7 @@ def dora_world() -> dict[str, list[dict]]:
     }
 
 
-def test_dora_deployments_classify_each_deployment() -> None:
+def test_dora_deployments_classify_each_deployment(build: Build) -> None:
     rows = build(dora_world(), names=["dora_deployments"])["dora_deployments"]
     by_id = {r["deployment_id"]: r for r in rows}
     assert [by_id[d]["outcome"] for d in ("d1", "d2", "d3", "d4", "d5")] == [
@@ -117,7 +134,7 @@ def test_dora_deployments_classify_each_deployment() -> None:
     assert all(r["project_id"] == "p1" for r in rows)
 
 
-def test_dora_summary_four_keys() -> None:
+def test_dora_summary_four_keys(build: Build) -> None:
     rows = build(dora_world(), names=["dora_summary"])["dora_summary"]
     s = one(rows, project_id="p1", target_name="production")
     assert (s["deployments"], s["succeeded"], s["failed"], s["rollbacks"]) == (5, 3, 2, 1)
@@ -131,7 +148,7 @@ def test_dora_summary_four_keys() -> None:
     assert s["time_to_restore_median_s"] == 120 * MIN
 
 
-def test_dora_restricted_to_cd_target() -> None:
+def test_dora_restricted_to_cd_target(build: Build) -> None:
     world = dora_world()
     world["deployments"].append(
         {
@@ -182,7 +199,7 @@ def flaky_world() -> dict[str, list[dict]]:
     return {"pipelines": pipelines, "jobs": jobs}
 
 
-def test_flaky_jobs_per_commit() -> None:
+def test_flaky_jobs_per_commit(build: Build) -> None:
     rows = build(flaky_world(), names=["flaky_jobs"])["flaky_jobs"]
     assert sorted((r["commit_sha"], r["job_name"]) for r in rows) == [("X", "rspec"), ("Y", "e2e")]
     rspec = one(rows, commit_sha="X", job_name="rspec")
@@ -196,7 +213,7 @@ def test_flaky_jobs_per_commit() -> None:
     assert (e2e["runs"], e2e["flips"], e2e["flip_rate"]) == (3, 1, 0.5)
 
 
-def test_flaky_job_summary() -> None:
+def test_flaky_job_summary(build: Build) -> None:
     rows = build(flaky_world(), names=["flaky_job_summary"])["flaky_job_summary"]
     assert [(r["job_name"], r["flaky_commits"], r["runs"], r["flips"]) for r in rows] == [
         ("rspec", 1, 3, 2),
@@ -246,7 +263,7 @@ def mttr_world() -> dict[str, list[dict]]:
     return {"pipelines": pipelines}
 
 
-def test_mttr_ci_and_cd_scopes() -> None:
+def test_mttr_ci_and_cd_scopes(build: Build) -> None:
     rows = build(mttr_world(), names=["mttr"])["mttr"]
     ci = one(rows, scope="CI")
     assert (ci["branch_name"], ci["pipeline_file"]) == ("master", ".semaphore/semaphore.yml")
@@ -262,7 +279,7 @@ def test_mttr_ci_and_cd_scopes() -> None:
     assert (cd["mttr_s"], cd["failing_since"], cd["last_success_ppl_id"]) == (30 * MIN, None, "cd330")
 
 
-def test_mttr_configured_branch_and_files() -> None:
+def test_mttr_configured_branch_and_files(build: Build) -> None:
     config = InsightsConfig(ci_branch="feature", cd_pipeline_file=".semaphore/semaphore.yml")
     rows = build(mttr_world(), config, names=["mttr"])["mttr"]
     ci = one(rows, scope="CI")
@@ -276,7 +293,7 @@ def test_mttr_configured_branch_and_files() -> None:
     assert cd["mttr_s"] == 35 * MIN
 
 
-def test_mttr_default_branch_main_over_busier_branch() -> None:
+def test_mttr_default_branch_main_over_busier_branch(build: Build) -> None:
     pipelines = [pipeline(f"m{i}", created=i, done=i + 1, result="PASSED", branch="main") for i in range(2)]
     pipelines += [pipeline(f"f{i}", created=i, done=i + 1, result="FAILED", branch="dev") for i in range(5)]
     rows = build({"pipelines": pipelines}, names=["mttr"])["mttr"]
@@ -286,7 +303,7 @@ def test_mttr_default_branch_main_over_busier_branch() -> None:
 # --- stage split and queue wait ----------------------------------------------------------------------------
 
 
-def test_stage_split_per_pipeline_and_summary() -> None:
+def test_stage_split_per_pipeline_and_summary(build: Build) -> None:
     pipelines = [
         pipeline(
             "a",
@@ -313,7 +330,7 @@ def test_stage_split_per_pipeline_and_summary() -> None:
     assert one(summary, stage="queue")["pipelines"] == 1
 
 
-def test_job_queue_wait_by_machine_and_agent_type() -> None:
+def test_job_queue_wait_by_machine_and_agent_type(build: Build) -> None:
     jobs = [job(f"c{i}", "p", created=0, start=w / MIN, finish=5) for i, w in enumerate((10, 20, 30))]
     jobs.append(job("s", "p", created=0, start=100 / MIN, finish=5, machine_type="s1-aws", agent_name="a1"))
     jobs.append(job("never", "p", created=0, start=None, finish=None, result="STOPPED"))
@@ -329,7 +346,7 @@ def test_job_queue_wait_by_machine_and_agent_type() -> None:
 # --- agent utilization and failing commands ------------------------------------------------------------------
 
 
-def test_agent_utilization_from_snapshots() -> None:
+def test_agent_utilization_from_snapshots(build: Build) -> None:
     """Agent a1 (s1-aws) connected at 00:00 and listed in a snapshot at 12:00. It ran a 3 h job; another
     1 h job ran on an agent gone before the snapshot. The day had at least 2 agents (2 ran jobs, 1 in the
     snapshot): 4 h of jobs over 2 x 24 h. Observed: a1's 12 h window, 3 h busy."""
@@ -359,7 +376,7 @@ def test_agent_utilization_from_snapshots() -> None:
     assert day["running_share_at_snapshots"] == 1.0
 
 
-def test_agent_count_comes_from_the_latest_snapshot_before_the_day_ends() -> None:
+def test_agent_count_comes_from_the_latest_snapshot_before_the_day_ends(build: Build) -> None:
     """Snapshots: 3 agents on day 0 at 12:00, 1 agent on day 2. Day 1 uses day 0's snapshot (3); a day
     before any snapshot uses the first one."""
     agents = [
@@ -400,7 +417,7 @@ def test_agent_count_comes_from_the_latest_snapshot_before_the_day_ends() -> Non
     assert by_day[2]["running_share_at_snapshots"] == 1.0 and by_day[0]["running_share_at_snapshots"] == 0.0
 
 
-def test_failing_commands_from_log_events() -> None:
+def test_failing_commands_from_log_events(build: Build) -> None:
     events = [
         {
             "job_id": "j1",
@@ -454,12 +471,12 @@ def test_failing_commands_from_log_events() -> None:
 # --- missing tables and columns ------------------------------------------------------------------------------
 
 
-def test_every_insight_builds_on_an_empty_database() -> None:
+def test_every_insight_builds_on_an_empty_database(build: Build) -> None:
     out = build({})
     assert len(out) == 13 and all(rows == [] for rows in out.values())
 
 
-def test_missing_columns_are_null_not_errors() -> None:
+def test_missing_columns_are_null_not_errors(build: Build) -> None:
     """dlt creates no column that only ever held NULL: no `running_at`, no `pipeline_file`, no agents."""
     rows = [pipeline("a", created=0, done=10, result="PASSED")]
     for r in rows:
@@ -468,3 +485,73 @@ def test_missing_columns_are_null_not_errors() -> None:
     assert one(out["pipeline_stages"], ppl_id="a")["run_s"] is None
     assert one(out["pipeline_performance"], outcome="ALL")["pipeline_file"] == ".semaphore/semaphore.yml"
     assert out["agent_utilization"] == []
+
+
+# --- partial days and completed loads (DuckDB: the load time is set by hand) ---------------------------------
+
+
+def _duckdb_build(tmp_path: Path, tables: dict, **load) -> dict:
+    path = tmp_path / "partial.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        write_tables(con, tables, **load)
+    finally:
+        con.close()
+    return build_insights(DbtTarget(kind="duckdb", duckdb_path=str(path)), names=["agent_utilization"])
+
+
+def test_agent_utilization_stays_within_0_1_on_a_day_not_yet_over(tmp_path: Path) -> None:
+    """Loaded at 06:00, the day has 6 h elapsed. s1-a's agent a1 (connected 00:00, in the 06:00 snapshot)
+    ran jobs 00:00-04:00 and 02:00-05:00 (7 h of job time, overlapping): an agent runs one job at a time,
+    so it counts as 6 h, over 1 agent x 6 h: utilization 1, observed 6 h busy of 6 h. (Busy over the
+    whole day's 24 h would read 0.29; busy over observed time uncapped, 7 h / 6 h = 1.17.) s1-b's b1 ran
+    01:00-04:00: 3 h over 6 h = 0.5."""
+    agents = [
+        {"name": n, "type": t, "connected_at": at(0), "state": "RUNNING_JOB", "snapshot_at": at(360)}
+        for n, t in (("a1", "s1-a"), ("b1", "s1-b"))
+    ]
+    jobs = [
+        job("j1", "p", created=0, start=0, finish=240, machine_type="s1-a", agent_name="a1"),
+        job("j2", "p", created=0, start=120, finish=300, machine_type="s1-a", agent_name="a1"),
+        job("j3", "p", created=0, start=60, finish=240, machine_type="s1-b", agent_name="b1"),
+    ]
+    rows = _duckdb_build(tmp_path, {"agents": agents, "jobs": jobs}, loaded_at=at(360))["agent_utilization"]
+    a = one(rows, agent_type="s1-a")
+    assert (a["agents"], a["capacity_s"], a["job_s"]) == (1, 6 * 3600, 6 * 3600)
+    assert a["utilization"] == 1.0
+    assert (a["available_s"], a["busy_s"], a["observed_utilization"]) == (6 * 3600, 6 * 3600, 1.0)
+    b = one(rows, agent_type="s1-b")
+    assert b["utilization"] == pytest.approx(0.5) and b["observed_utilization"] == pytest.approx(0.5)
+    for r in rows:
+        for column in ("utilization", "observed_utilization", "running_share_at_snapshots"):
+            assert r[column] is None or 0 <= r[column] <= 1, (r["agent_type"], column, r[column])
+
+
+def test_rows_of_an_unfinished_load_are_not_read(tmp_path: Path) -> None:
+    """A load whose `_dlt_loads` row is not status 0 (still loading, or failed) is invisible."""
+    path = tmp_path / "half.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        rows = [
+            pipeline("a", created=0, done=10, result="PASSED"),
+            pipeline("b", created=0, done=10, result="FAILED"),
+        ]
+        write_tables(con, {"pipelines": rows}, load_id="1.1")
+        con.execute("UPDATE semaphore.pipelines SET _dlt_load_id = '2.2' WHERE ppl_id = 'b'")
+        con.execute("INSERT INTO semaphore._dlt_loads VALUES ('2.2', 'semaphore', 1, now(), NULL)")
+    finally:
+        con.close()
+    out = build_insights(DbtTarget(kind="duckdb", duckdb_path=str(path)), names=["pipeline_reliability"])
+    (row,) = out["pipeline_reliability"]
+    assert (row["all_count"], row["passed_count"], row["failed_count"]) == (1, 1, 0)
+
+
+def test_no_completed_load_reads_as_empty(tmp_path: Path) -> None:
+    path = tmp_path / "never.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        write_tables(con, {"pipelines": [pipeline("a", created=0, done=10, result="PASSED")]}, load_status=1)
+    finally:
+        con.close()
+    out = build_insights(DbtTarget(kind="duckdb", duckdb_path=str(path)), names=["pipeline_frequency"])
+    assert out["pipeline_frequency"] == []

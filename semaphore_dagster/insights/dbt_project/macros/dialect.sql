@@ -26,16 +26,17 @@
 
 {% macro median(expr) %}{{ return(semaphore_insights.percentile_cont(expr, 0.5)) }}{% endmacro %}
 
-{#- The value of `expr` on the row with the greatest `order_by` (a comma-separated list of sort keys,
-    compared left to right), as an aggregate over the rows matching `where` (all when none). -#}
+{#- The value of `expr` on the row with the greatest `order_by` (a sort key, or a list of them compared
+    left to right), as an aggregate over the rows matching `where` (all when none). -#}
 {% macro arg_max(expr, order_by, where=none) %}{{ return(adapter.dispatch('arg_max', 'semaphore_insights')(expr, order_by, where, 'DESC')) }}{% endmacro %}
 {#- Likewise on the row with the least `order_by`. -#}
 {% macro arg_min(expr, order_by, where=none) %}{{ return(adapter.dispatch('arg_max', 'semaphore_insights')(expr, order_by, where, 'ASC')) }}{% endmacro %}
+{% macro _sort_keys(order_by) %}{{ return([order_by] if order_by is string else order_by) }}{% endmacro %}
 {% macro duckdb__arg_max(expr, order_by, where, direction) -%}
-{{ 'arg_max' if direction == 'DESC' else 'arg_min' }}({{ expr }}, ({{ order_by }})){% if where %} FILTER (WHERE {{ where }}){% endif %}
+{{ 'arg_max' if direction == 'DESC' else 'arg_min' }}({{ expr }}, ({{ semaphore_insights._sort_keys(order_by) | join(', ') }})){% if where %} FILTER (WHERE {{ where }}){% endif %}
 {%- endmacro %}
 {% macro postgres__arg_max(expr, order_by, where, direction) -%}
-(array_agg({{ expr }} ORDER BY {% for key in order_by.split(',') %}{{ key }} {{ direction }} NULLS LAST{{ ", " if not loop.last }}{% endfor %}){% if where %} FILTER (WHERE {{ where }}){% endif %})[1]
+(array_agg({{ expr }} ORDER BY {% for key in semaphore_insights._sort_keys(order_by) %}{{ key }} {{ direction }} NULLS LAST{{ ", " if not loop.last }}{% endfor %}){% if where %} FILTER (WHERE {{ where }}){% endif %})[1]
 {%- endmacro %}
 
 {#- A subquery yielding one row per UTC date from date `lo` to date `hi` inclusive (column `day`), for a

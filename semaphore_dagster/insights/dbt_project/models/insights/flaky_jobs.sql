@@ -39,7 +39,7 @@ SELECT project_id, pipeline_file, commit_sha, job_name,
            / (count(*) - 1) AS flip_rate,
        min(seen_at) AS first_seen,
        max(seen_at) AS last_seen,
-       {{ arg_max('result', 'seen_at, job_id') }} AS last_result,
+       {{ arg_max('result', ['seen_at', 'job_id']) }} AS last_result,
        string_agg(DISTINCT branch_name, ',' ORDER BY branch_name) AS branches
 FROM ordered
 GROUP BY project_id, pipeline_file, commit_sha, job_name

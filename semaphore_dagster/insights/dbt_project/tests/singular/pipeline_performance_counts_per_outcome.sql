@@ -13,4 +13,4 @@ raw AS (
 )
 SELECT coalesce(ins.outcome, raw.outcome) AS outcome, ins.n AS insight_count, raw.n AS raw_count
 FROM ins FULL OUTER JOIN raw ON raw.outcome = ins.outcome
-WHERE ins.n IS DISTINCT FROM raw.n
+WHERE coalesce(ins.n, 0) <> coalesce(raw.n, 0)
