@@ -13,13 +13,13 @@ from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_t
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "semaphore_dagster" / "insights" / "dbt_project"
 
 
-def _invoke(db: Path, tmp: Path, args: list[str]):
-    """Run dbt (in process) on the DuckDB file `db` with the project's DuckDB profile."""
-    env = {
-        "SEMAPHORE_DBT_TARGET": "duckdb",
-        "SEMAPHORE_DBT_DUCKDB_PATH": str(db),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+def _invoke(db: Path | dict[str, str], tmp: Path, args: list[str]):
+    """Run dbt (in process) on the DuckDB file `db`, or with `db` as the profile's environment (PostgreSQL)."""
+    env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if isinstance(db, dict):
+        env |= db
+    else:
+        env |= {"SEMAPHORE_DBT_TARGET": "duckdb", "SEMAPHORE_DBT_DUCKDB_PATH": str(db)}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -34,8 +34,10 @@ def _invoke(db: Path, tmp: Path, args: list[str]):
                 os.environ[k] = v
 
 
-def dbt_build(db: Path, tmp: Path, select: str, dbt_vars: dict[str, str] | None = None) -> None:
-    """`dbt build --select <select>` on the DuckDB file `db`."""
+def dbt_build(
+    db: Path | dict[str, str], tmp: Path, select: str, dbt_vars: dict[str, str] | None = None
+) -> None:
+    """`dbt build --select <select>` on the DuckDB file `db` (or the PostgreSQL profile environment `db`)."""
     result = _invoke(
         db,
         tmp,
@@ -87,3 +89,28 @@ def dbt_show(tmp: Path, macro: str, cases: list[tuple[str, ...]]) -> list:
     result = _invoke(tmp / "show.duckdb", tmp, ["show", "--inline", sql, "--limit", "-1"])
     assert result.success, f"dbt show failed: {result.exception or result.result}"
     return [row[0] for row in result.result.results[0].agate_table.rows]
+
+
+def postgres_env(server, database: str) -> dict[str, str]:
+    """The dbt profile's environment for a database of the throwaway PostgreSQL server."""
+    return {
+        "SEMAPHORE_DBT_TARGET": "postgres",
+        "SEMAPHORE_DBT_PG_HOST": server.host,
+        "SEMAPHORE_DBT_PG_PORT": str(server.port),
+        "SEMAPHORE_DBT_PG_USER": server.user,
+        "DBT_ENV_SECRET_SEMAPHORE_PG_PASSWORD": server.password,
+        "SEMAPHORE_DBT_PG_DBNAME": database,
+    }
+
+
+def pg_rows(url: str, model: str) -> list[dict]:
+    import psycopg2
+
+    con = psycopg2.connect(url)
+    try:
+        with con.cursor() as cur:
+            cur.execute(f"SELECT * FROM semaphore_insights.{model}")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()
