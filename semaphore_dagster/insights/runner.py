@@ -202,7 +202,7 @@ class Query:
         import pyarrow as pa
 
         if not hasattr(self.con, "get_dsn_parameters"):  # DuckDB
-            return self.con.execute(sql).fetch_arrow_table()
+            return self.con.execute(sql).to_arrow_table()
         cur = self.con.cursor()
         try:
             cur.execute(sql)

@@ -1,4 +1,5 @@
-"""The insight assets and checks run in real Dagster against a DuckDB file holding an emulator world."""
+"""The insight assets through dagster-dbt: one lineage graph with the loaded tables, dbt tests as asset
+checks, eager automation, and a real `materialize` on a DuckDB file holding an emulator world."""
 
 from pathlib import Path
 
@@ -6,51 +7,89 @@ import dagster as dg
 import duckdb
 import pytest
 
-from semaphore_dagster.defs.insights import defs
-from semaphore_dagster.insights import INSIGHTS
+from semaphore_dagster.defs.insights import REPORT_KEY, defs
+from semaphore_dagster.insights import insight_names
+from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster_tests.conftest import make_world
-from semaphore_dagster_tests.insights.tables import ground_truth_tables, write_tables
+from semaphore_dagster_tests.insights.backends import duckdb_target
+from semaphore_dagster_tests.insights.tables import ground_truth_tables
+
+READS = {
+    "pipeline_performance": {"pipelines"},
+    "mttr": {"pipelines", "deployments"},
+    "job_queue_wait": {"jobs", "agent_types"},
+    "dora_deployments": {"deployments", "deployment_targets", "pipelines", "workflows"},
+    "agent_utilization": {"agents", "agent_types", "jobs"},
+    "failing_commands": {"job_log_events", "jobs"},
+}
 
 
-@pytest.fixture
-def loaded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The tiny world's raw tables (no insights yet) in the file the loader's config points at."""
-    path = tmp_path / "loaded.duckdb"
-    con = duckdb.connect(str(path))
-    write_tables(con, ground_truth_tables(make_world("tiny")))
-    con.close()
-    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(path))
-    return path
+def with_destination(path: Path) -> dg.Definitions:
+    return dg.Definitions.merge(
+        defs,
+        dg.Definitions(resources={"destination": DestinationResource(kind="duckdb", duckdb_path=str(path))}),
+    )
 
 
-def test_definitions_shape() -> None:
-    assets = list(defs.assets)
-    assert len(assets) == len(INSIGHTS)
-    graph = defs.resolve_asset_graph()
-    for name, insight in INSIGHTS.items():
-        key = dg.AssetKey(["semaphore_insights", name])
-        node = graph.get(key)
+def upstream_sources(graph, key: dg.AssetKey) -> set[str]:
+    found: set[str] = set()
+    stack = [key]
+    while stack:
+        node = graph.get(stack.pop())
+        for parent in node.parent_keys:
+            if parent.path[0] == "semaphore":
+                found.add(parent.path[1])
+            else:
+                stack.append(parent)
+    return found
+
+
+def test_definitions_shape(tmp_path: Path) -> None:
+    graph = with_destination(tmp_path / "x.duckdb").resolve_asset_graph()
+    for name in insight_names():
+        node = graph.get(dg.AssetKey(["semaphore_insights", name]))
         assert node.group_name == "ci_insights"
-        expected = {dg.AssetKey(["semaphore", t]) for t in insight.reads}
-        expected |= {dg.AssetKey(["semaphore_insights", n]) for n in insight.needs}
-        assert set(node.parent_keys) == expected
-        assert insight.definition.splitlines()[0] in (node.description or "")
-    assert {a.op.pool for a in assets} == {"duckdb"}
+        assert node.description.startswith(f"{name}: ")
+        assert (
+            node.automation_condition is not None and "eager" in node.automation_condition.get_label().lower()
+        )
+    for name, tables in READS.items():
+        assert upstream_sources(graph, dg.AssetKey(["semaphore_insights", name])) == tables, name
+    assert dg.AssetKey(["semaphore", "_dlt_loads"]) not in graph.get_all_asset_keys()
+    checks = {c.name: c.asset_key for c in graph.asset_check_keys}
+    assert len(checks) >= 50
+    assert checks["rate_within_0_1_pipeline_reliability_pass_rate"] == dg.AssetKey(
+        ["semaphore_insights", "pipeline_reliability"]
+    )
+    assert checks["pipeline_performance_counts_per_outcome"] == dg.AssetKey(
+        ["semaphore_insights", "pipeline_performance"]
+    )
+    report = graph.get(REPORT_KEY)
+    assert set(report.parent_keys) == {dg.AssetKey(["semaphore_insights", n]) for n in insight_names()}
 
 
-def test_materialize_all_insights_and_run_checks(loaded_db: Path) -> None:
-    assets = list(defs.assets)
-    result = dg.materialize([*assets, *defs.asset_checks])
+@pytest.mark.slow
+def test_materialize_insights_checks_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "loaded.duckdb"
+    duckdb_target(ground_truth_tables(make_world("tiny")), path)
+    monkeypatch.setenv("SEMAPHORE_REPORT_PATH", str(tmp_path / "out" / "report.html"))
+    result = dg.materialize(
+        list(defs.assets),
+        resources={"destination": DestinationResource(duckdb_path=str(path)), **defs.resources},
+    )
     assert result.success
-    materialized = {m.asset_key.path[-1]: m for m in result.get_asset_materialization_events()}
-    assert set(materialized) == set(INSIGHTS)
-    meta = materialized["pipeline_reliability"].materialization.metadata
+    materialized = {tuple(m.asset_key.path): m for m in result.get_asset_materialization_events()}
+    assert {("semaphore_insights", n) for n in insight_names()} <= set(materialized)
+    meta = materialized[("semaphore_insights", "pipeline_reliability")].materialization.metadata
     assert meta["dagster/row_count"].value > 0
+    assert meta["dagster/table_name"].value == "semaphore_insights.pipeline_reliability"
     headline = meta["headline"].value
     assert headline.startswith("| pipeline_file | branch_name | finished |") and "pass_rate" in headline
     checks = result.get_asset_check_evaluations()
-    assert len(checks) >= 20 and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
-    con = duckdb.connect(str(loaded_db), read_only=True)
+    assert len(checks) >= 50 and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+    report = materialized[tuple(REPORT_KEY.path)].materialization.metadata["path"].value
+    assert Path(report) == tmp_path / "out" / "report.html" and Path(report).stat().st_size > 10_000
+    con = duckdb.connect(str(path), read_only=True)
     tables = {
         r[0]
         for r in con.execute(
@@ -58,18 +97,24 @@ def test_materialize_all_insights_and_run_checks(loaded_db: Path) -> None:
         ).fetchall()
     }
     con.close()
-    assert tables == set(INSIGHTS)
+    assert tables == set(insight_names())
 
 
-def test_missing_source_tables_are_reported_not_fatal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_source_tables_are_reported_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
-    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(path))
-    asset = next(a for a in defs.assets if a.key.path[-1] == "failing_commands")
-    result = dg.materialize([asset])
+    result = dg.materialize(
+        list(defs.assets),
+        # the insight and the staging views it reads (as the UI's "materialize with upstream" does)
+        selection=dg.AssetSelection.assets(dg.AssetKey(["semaphore_insights", "failing_commands"]))
+        .upstream()
+        .materializable(),
+        resources={"destination": DestinationResource(duckdb_path=str(path)), **defs.resources},
+    )
     assert result.success
-    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    (event,) = [
+        m for m in result.get_asset_materialization_events() if m.asset_key.path[-1] == "failing_commands"
+    ]
+    meta = event.materialization.metadata
     assert meta["dagster/row_count"].value == 0
     assert "job_log_events, jobs not loaded yet" in meta["missing_source_tables"].value

@@ -51,15 +51,22 @@ def _sources_read(manifest: Mapping[str, Any]) -> dict[str, set[str]]:
     return {n["name"]: walk(uid) for uid, n in nodes.items() if n["resource_type"] == "model"}
 
 
-def _with_metadata(events: list[Any], target: DbtTarget, manifest: Mapping[str, Any]) -> Iterator[Any]:
+def _insight_of(context: dg.AssetExecutionContext, event: Any, schema: str) -> str | None:
+    """The insight a dbt materialization event is for (None for staging views, checks and logs)."""
+    if isinstance(event, dg.Output):
+        key = context.asset_key_for_output(event.output_name)
+    elif isinstance(event, dg.MaterializeResult):
+        key = event.asset_key
+    else:
+        return None
+    return key.path[-1] if key is not None and len(key.path) == 2 and key.path[0] == schema else None
+
+
+def _with_metadata(
+    context: dg.AssetExecutionContext, events: list[Any], target: DbtTarget, manifest: Mapping[str, Any]
+) -> Iterator[Any]:
     """The dbt events, insight materializations enriched with row count, headline and missing tables."""
-    built = [
-        e.asset_key.path[-1]
-        for e in events
-        if isinstance(e, dg.Output | dg.MaterializeResult)
-        and e.asset_key is not None
-        and e.asset_key.path[0] == target.insights_schema
-    ]
+    built = [n for n in (_insight_of(context, e, target.insights_schema) for e in events) if n]
     extra: dict[str, dict[str, Any]] = {}
     if built:
         reads = _sources_read(manifest)
@@ -89,10 +96,9 @@ def _with_metadata(events: list[Any], target: DbtTarget, manifest: Mapping[str, 
         finally:
             local.close()
     for event in events:
-        if isinstance(event, dg.Output | dg.MaterializeResult) and event.asset_key is not None:
-            name = event.asset_key.path[-1]
-            if event.asset_key.path[0] == target.insights_schema and name in extra:
-                event = event.with_metadata({**(event.metadata or {}), **extra[name]})
+        name = _insight_of(context, event, target.insights_schema)
+        if name in extra:
+            event = event.with_metadata({**(event.metadata or {}), **extra[name]})
         yield event
 
 
@@ -108,9 +114,12 @@ def ci_insights_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, dest
     target = destination_target(destination)
     variables = json.dumps(InsightsConfig.from_env().dbt_vars())
     with dbt_environment(target):
-        invocation = dbt.cli(["build", "--vars", variables], context=context, raise_on_error=False)
+        # cautious: a test runs only when every model it reads is selected (a test comparing a selected staging
+        # view with an insight not built in this run would fail on the missing table)
+        args = ["build", "--vars", variables, "--indirect-selection", "cautious"]
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
         events = list(invocation.stream())
-    yield from _with_metadata(events, target, invocation.manifest)
+    yield from _with_metadata(context, events, target, invocation.manifest)
     if not invocation.is_successful():
         # A failing test is an asset check result; a model that fails to build fails the step.
         errors = [r for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
