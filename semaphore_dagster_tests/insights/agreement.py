@@ -7,6 +7,7 @@ as RANGE entries; the emulator computes its answers from its world independently
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -32,12 +33,14 @@ def _ts(day: date | str) -> str:
 class ParityModels:
     """The semaphore_* model rows of one DuckDB file, as the endpoints would answer them."""
 
-    def __init__(self, db: Path, before: date) -> None:
-        """Only days before `before` (Semaphore computes a day once it is over)."""
-        self.perf = [r for r in rows(db, "semaphore_pipeline_performance") if r["day"] < before]
-        self.rel = [r for r in rows(db, "semaphore_pipeline_reliability") if r["day"] < before]
-        self.freq = [r for r in rows(db, "semaphore_pipeline_frequency") if r["day"] < before]
-        self.summary = rows(db, "semaphore_project_summary")
+    def __init__(self, db: Path | Callable[[str], list[dict]], before: date) -> None:
+        """Models read from the DuckDB file `db` (or by `db(model)`); only days before `before` (Semaphore
+        computes a day once it is over)."""
+        read = (lambda model: rows(db, model)) if isinstance(db, Path) else db
+        self.perf = [r for r in read("semaphore_pipeline_performance") if r["day"] < before]
+        self.rel = [r for r in read("semaphore_pipeline_reliability") if r["day"] < before]
+        self.freq = [r for r in read("semaphore_pipeline_frequency") if r["day"] < before]
+        self.summary = read("semaphore_project_summary")
 
     def keys(self) -> list[Key]:
         return sorted({(r["project_id"], r["pipeline_file_name"], r["branch_name"]) for r in self.perf})

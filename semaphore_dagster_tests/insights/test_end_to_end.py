@@ -1,12 +1,16 @@
-"""End to end: the dlt source loads the emulator over HTTP into DuckDB, dbt builds every model on what it
-loaded (its tests passing), and the Semaphore-parity models agree with the emulator's insights endpoints."""
+"""End to end: the dlt source loads the emulator over HTTP into DuckDB and into PostgreSQL, dbt builds the
+insights on what it loaded, their tests pass, and the Semaphore-parity models agree with the emulator's own
+insights endpoints (Semaphore's shapes and rules)."""
 
 from datetime import timedelta
 from pathlib import Path
 
+import dlt
 import pytest
 
 from semaphore_dagster.emulator import EmulatorServer
+from semaphore_dagster.insights import DbtTarget, connect
+from semaphore_dagster.insights.runner import build, build_insights
 from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
 from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
 from semaphore_dagster_tests.insights.agreement import ParityModels, assert_endpoints_agree, fetch_json
@@ -14,42 +18,67 @@ from semaphore_dagster_tests.insights.parity_support import dbt_build, rows
 from semaphore_dagster_tests.insights.parity_world import NOW, WEB, parity_world
 
 
-def load(server: EmulatorServer, tmp: Path, now) -> Path:
-    db = tmp / "loaded.duckdb"
-    pipeline = make_pipeline(pipelines_dir=tmp / "dlt", credentials=str(db))
-    run_load(
-        pipeline,
-        semaphore_source(base_url=server.base_url, api_token=TEST_TOKEN, start_date="2026-01-01", now=now),
+def assert_agrees(emulator, target: DbtTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+    today = FIXED_NOW.date()
+    # The page's range on the world's today (the models' default is the wall clock's).
+    monkeypatch.setenv("SEMAPHORE_INSIGHTS_RANGE_FROM", (today - timedelta(days=30)).isoformat())
+    monkeypatch.setenv("SEMAPHORE_INSIGHTS_RANGE_TO", (today - timedelta(days=1)).isoformat())
+    result = build(target)
+    assert [(n.name, n.message) for n in result.tests() if n.status != "pass"] == []
+    assert len(result.tests()) >= 50
+    built = build_insights(target, names=["pipeline_performance", "mttr", "dora_summary", "failing_commands"])
+    assert [n for n, table in built.items() if not table] == []
+
+    def read(model: str) -> list[dict]:
+        with connect(target) as query:
+            return query.rows(f"SELECT * FROM {target.insights_schema}.{model}")
+
+    models = ParityModels(read, today)
+    assert assert_endpoints_agree(lambda p, k, q: fetch_json(emulator.base_url, p, k, q), models) > 0
+
+
+def source(emulator):
+    return semaphore_source(
+        base_url=emulator.base_url, api_token=TEST_TOKEN, start_date="2026-01-01", now=FIXED_NOW
     )
-    return db
 
 
 @pytest.mark.slow
-def test_loaded_data_agrees_with_the_emulator(emulator, tmp_path: Path) -> None:
-    db = load(emulator, tmp_path, FIXED_NOW)
-    today = FIXED_NOW.date()
-    dbt_vars = {
-        "semaphore_range_from": (today - timedelta(days=30)).isoformat(),
-        "semaphore_range_to": (today - timedelta(days=1)).isoformat(),
-    }
-    dbt_build(db, tmp_path, "*", dbt_vars)  # every model and every dbt test
-    for model in (
-        "pipeline_performance",
-        "mttr",
-        "dora_summary",
-        "dora_keys",
-        "semaphore_project_summary",
-    ):
-        assert rows(db, model), model
-    models = ParityModels(db, today)
-    assert assert_endpoints_agree(lambda p, k, q: fetch_json(emulator.base_url, p, k, q), models) > 0
+def test_loaded_data_agrees_with_the_emulator(
+    emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "loaded.duckdb"
+    run_load(make_pipeline(pipelines_dir=tmp_path / "dlt", credentials=str(db)), source(emulator))
+    assert_agrees(emulator, DbtTarget(kind="duckdb", duckdb_path=str(db)), monkeypatch)
+
+
+@pytest.mark.slow
+def test_loaded_into_postgres_agrees_with_the_emulator(
+    emulator, pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same, loaded by dlt into PostgreSQL (dlt.destinations.postgres) and built there by dbt."""
+    url = pg_server.create_database("e2e_insights")
+    pipeline = dlt.pipeline(
+        pipeline_name="semaphore_pg_e2e",
+        destination=dlt.destinations.postgres(credentials=url),
+        dataset_name="semaphore",
+        pipelines_dir=str(tmp_path / "dlt"),
+    )
+    pipeline.run(source(emulator))  # dlt's default loader format for PostgreSQL (parquet is DuckDB's)
+    assert_agrees(emulator, DbtTarget(kind="postgres", postgres_credentials=url), monkeypatch)
 
 
 @pytest.mark.slow
 def test_hand_built_world_through_the_loader(tmp_path: Path) -> None:
     """The parity world loaded over HTTP gives the hand-worked figures of test_parity_handbuilt.py."""
     with EmulatorServer(parity_world(), token=TEST_TOKEN, host="127.0.0.1", port=0) as server:
-        db = load(server, tmp_path, NOW)
+        db = tmp_path / "loaded.duckdb"
+        run_load(
+            make_pipeline(pipelines_dir=tmp_path / "dlt", credentials=str(db)),
+            semaphore_source(
+                base_url=server.base_url, api_token=TEST_TOKEN, start_date="2026-01-01", now=NOW
+            ),
+        )
         dbt_vars = {"ci_branch": "main", "cd_branch": "main", "semaphore_range_from": "2026-10-02"}
         dbt_build(
             db,
