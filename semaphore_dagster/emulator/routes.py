@@ -193,15 +193,11 @@ def projects_describe(env: Env, req: Request) -> r.Response:
 
 
 def insights(env: Env, req: Request) -> r.Response:
-    """Routed to the insights helper's `insights_response`; 404 `oops` until that module exists."""
-    try:
-        from semaphore_dagster.emulator.insights import insights_response
-    except ImportError:
-        return r.text(404, "oops")
-    status, body = insights_response(
-        env.world, req.params["project_id"], req.params["kind"], dict(req.query_pairs)
-    )
-    return r.Response(status, r.dumps(body))
+    """Semaphore's insights routes (public API -> Velocity), answered from the world by Semaphore's rules
+    (emulator/insights.py; docs/insights.md, "The emulator's insights endpoints")."""
+    from semaphore_dagster.emulator.insights import insights_response
+
+    return insights_response(env.world, req.params["project_id"], req.params["kind"], dict(req.query_pairs))
 
 
 # --- workflows (plumber-public) -------------------------------------------------------------------------

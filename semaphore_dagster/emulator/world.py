@@ -92,6 +92,8 @@ class World:
         self.huge_log_job_id: str | None = None  # the job with `huge_log_bytes` of log, if any
         self._static: dict = {}  # immutable derived data (test catalogs), never invalidated
         self.people = None  # people.People: members, roles, groups, service accounts, secrets, ...
+        self.features: set[str] = {"pipeline_summaries"}  # the organization's feature flags
+        self.insights_settings: dict = {}  # project id -> insights.InsightsSettings (CI/CD branch and file)
 
     # construction and live mode -------------------------------------------------------------------------
 

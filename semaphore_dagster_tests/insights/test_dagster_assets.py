@@ -20,7 +20,7 @@ defs = insights_definitions()
 READS = {
     "pipeline_performance": {"pipelines"},
     "mttr": {"pipelines", "deployments"},
-    "job_queue_wait": {"jobs", "agent_types"},
+    "job_queue_wait": {"jobs", "agent_types", "pipelines"},  # dated by its pipeline's done_at
     "dora_deployments": {"deployments", "deployment_targets", "pipelines", "workflows"},
     "agent_utilization": {"agents", "agent_types", "jobs"},
     "failing_commands": {"job_log_events", "jobs"},

@@ -1,96 +1,100 @@
-"""Our insight tables agree with the emulator's own insights endpoints (computed from its world model).
+"""The Semaphore-parity models agree with the emulator's insights endpoints on a generated world.
 
-The endpoint is called as a function over a small world's every project, pipeline file and branch, and over
-real HTTP against the emulator fixture.
+The emulator answers from its world model by Semaphore's rules (emulator/insights.py), independently of the
+dbt models: every (project, pipeline file, branch) key Semaphore computes is compared, DAILY and RANGE, by
+calling the endpoint as a function on the small world and over real HTTP on the tiny world.
 """
 
-from datetime import date
+import json
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from semaphore_dagster.emulator import World
-from semaphore_dagster.emulator.insights import insights_response
-from semaphore_dagster_tests.insights.agreement import (
-    assert_performance_agrees,
-    assert_reliability_agrees,
-    fetch_endpoint,
-    full_range,
-    scopes,
-    select,
-    sum_by_day,
-    tables,
-)
-from semaphore_dagster_tests.insights.conftest import world_db
+from semaphore_dagster.emulator.insights import describe_project_performance, insights_response
+from semaphore_dagster_tests.insights.agreement import ParityModels, assert_endpoints_agree, fetch, fetch_json
+from semaphore_dagster_tests.insights.parity_support import world_models
 
 
-def test_every_scope_agrees_with_the_emulator(small_world: World, small_db: Path) -> None:
-    t = tables(small_db)
-    perf, rel, freq = t["pipeline_performance"], t["pipeline_reliability"], t["pipeline_frequency"]
-    window = full_range(perf + freq)
-    compared = 0
-    for project, file, branch in sorted(scopes(perf) | scopes(freq)):
-        query = {"pipeline_file": file, "branch": branch, **window}
-        status, body = insights_response(small_world, project, "performance", query)
-        assert status == 200
-        compared += assert_performance_agrees(body, select(perf, project, file, branch))
-        status, body = insights_response(small_world, project, "reliability", query)
-        assert_reliability_agrees(body, select(rel, project, file, branch))
-        status, body = insights_response(small_world, project, "frequency", query)
-        assert {e["date"]: e["count"] for e in body["frequency"]} == {
-            d: v[0] for d, v in sum_by_day(select(freq, project, file, branch), ("pipelines",)).items()
-        }
-    assert compared > 200  # the small world has hundreds of (day, outcome) performance entries
+def range_vars(world: World) -> dict[str, str]:
+    """The page's default range on the world's today: 30 days ago to yesterday."""
+    today = world.now().date()
+    return {
+        "semaphore_range_from": (today - timedelta(days=30)).isoformat(),
+        "semaphore_range_to": (today - timedelta(days=1)).isoformat(),
+    }
 
 
-def test_all_branches_and_range_aggregate_agree(small_world: World, small_db: Path) -> None:
-    t = tables(small_db)
-    rel, freq = t["pipeline_reliability"], t["pipeline_frequency"]
-    window = full_range(rel + freq)
-    for project, file in sorted({(p, f) for p, f, _ in scopes(freq)}):
-        query = {"pipeline_file": file, **window}
-        _, body = insights_response(small_world, project, "reliability", query)
-        counts = sum_by_day(select(rel, project, file, None), ("passed_count", "failed_count"))
-        assert {e["date"]: (e["passed_count"], e["failed_count"]) for e in body["reliability"]} == counts
-        _, body = insights_response(small_world, project, "frequency", {**query, "aggregate": "range"})
-        total = sum(r["pipelines"] for r in select(freq, project, file, None))
-        assert body == {"frequency": [{"date": window["from"], "count": total}]}
-
-
-def test_http_endpoints_agree_with_the_tables(emulator, tmp_path: Path) -> None:
-    db = world_db(emulator.world, tmp_path / "semaphore_ci.duckdb")
-    t = tables(db)
-    perf, rel = t["pipeline_performance"], t["pipeline_reliability"]
-    window = full_range(perf)
-    checked = 0
-    for project, file, branch in sorted(scopes(perf)):
-        query = {"pipeline_file": file, "branch": branch, **window}
-        body = fetch_endpoint(emulator.base_url, project, "performance", query)
-        checked += assert_performance_agrees(body, select(perf, project, file, branch))
-        body = fetch_endpoint(emulator.base_url, project, "reliability", query)
-        assert_reliability_agrees(body, select(rel, project, file, branch))
-    assert checked > 0
-
-
-def test_endpoint_errors_say_what_to_fix(small_world: World) -> None:
-    project = small_world.projects[0].id
-    status, body = insights_response(small_world, project, "performance", {})
-    assert status == 400 and "pipeline_file is required" in body["message"]
-    status, body = insights_response(
-        small_world, project, "performance", {"pipeline_file": "x", "from": "nope"}
+@pytest.fixture(scope="module")
+def small_models(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> ParityModels:
+    db = world_models(
+        small_world, tmp_path_factory.mktemp("agree"), "+path:models/semaphore", range_vars(small_world)
     )
-    assert status == 400 and "YYYY-MM-DD" in body["message"]
-    status, body = insights_response(
-        small_world, project, "frequency", {"pipeline_file": "x", "aggregate": "weekly"}
+    return ParityModels(db, small_world.now().date())
+
+
+def test_every_key_agrees_with_the_emulator(small_world: World, small_models: ParityModels) -> None:
+    def answer(project: str, kind: str, query: dict[str, str]) -> object:
+        response = insights_response(small_world, project, kind, query)
+        assert response.status == 200
+        return json.loads(response.body)
+
+    compared = assert_endpoints_agree(answer, small_models)
+    # 5 projects x (default branch + all branches) x files, over 14 days, 3 lists each.
+    assert compared > 300
+    assert len(small_models.days()) == 14  # every day before today of the world's history
+
+
+def test_mttr_and_last_success_agree(small_world: World, small_models: ParityModels) -> None:
+    for s in small_models.summary:
+        reference = describe_project_performance(
+            small_world,
+            s["project_id"],
+            s["pipeline_file_name"],
+            s["branch_name"],
+            s["range_from"],
+            s["range_to"],
+        )
+        assert reference == {
+            "mean_time_to_recovery_seconds": s["mean_time_to_recovery_seconds"],
+            "last_successful_run_at": s["last_successful_run_at"],
+        }, (s["project_id"], s["scope"])
+    assert any(s["mean_time_to_recovery_seconds"] > 0 for s in small_models.summary)
+
+
+def test_http_endpoints_agree_with_the_models(emulator, tmp_path: Path) -> None:
+    world = emulator.world
+    db = world_models(world, tmp_path, "+path:models/semaphore", range_vars(world))
+    models = ParityModels(db, world.now().date())
+    compared = assert_endpoints_agree(lambda p, k, q: fetch_json(emulator.base_url, p, k, q), models)
+    assert compared > 0
+
+
+def test_endpoint_errors_say_what_to_fix(emulator) -> None:
+    world = emulator.world
+    project = world.projects[0].id
+    status, body = fetch(emulator.base_url, project, "performance", {})
+    assert (status, json.loads(body)) == (400, "Missing required query parameter: pipeline_file")
+    assert fetch(emulator.base_url, "no-such-project", "frequency", {"pipeline_file": "x"}) == (
+        404,
+        b"Not Found",
     )
-    assert status == 400 and "daily or range" in body["message"]
-    assert insights_response(small_world, "no-such-project", "frequency", {"pipeline_file": "x"})[0] == 404
-    assert insights_response(small_world, project, "latency", {"pipeline_file": "x"})[0] == 404
+    assert fetch(emulator.base_url, project, "latency", {"pipeline_file": "x"})[0] == 404
+    world.features.discard("pipeline_summaries")
+    try:
+        status, body = fetch(emulator.base_url, project, "reliability", {"pipeline_file": "x"})
+        assert (status, body) == (404, b"Feature is not enabled for your organization")
+    finally:
+        world.features.add("pipeline_summaries")
 
 
-def test_default_range_is_the_last_30_days(small_world: World) -> None:
+def test_no_default_range(small_world: World) -> None:
+    """Without from/to Semaphore's public API filters nothing: every day before today."""
     project = small_world.projects[0]
-    _, body = insights_response(
+    response = insights_response(
         small_world, project.id, "frequency", {"pipeline_file": project.pipeline_file}
     )
-    days = [date.fromisoformat(e["date"]) for e in body["frequency"]]
-    today = small_world.now().date()
-    assert days and all((today - d).days < 30 for d in days)
+    days = [e["from_date"][:10] for e in json.loads(response.body)["metrics"]]
+    today = small_world.now().date().isoformat()
+    assert days == sorted(days) and len(days) == 14 and max(days) < today

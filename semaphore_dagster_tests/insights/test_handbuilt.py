@@ -324,9 +324,12 @@ def test_stage_split_per_pipeline_and_summary(build: Build) -> None:
     b = one(out["pipeline_stages"], ppl_id="b")
     assert (b["initialization_s"], b["pending_s"]) == pytest.approx((3, 1))
     assert b["queue_s"] is None and b["run_s"] is None and b["total_s"] is None
+    # Dated by done_at, as performance dates a pipeline: b (still queuing) has no day yet and is
+    # summarised once it is done.
+    assert a["day"].isoformat() == "2026-10-01" and b["day"] is None
     summary = out["pipeline_stage_summary"]
     init = one(summary, stage="initialization")
-    assert init["pipelines"] == 2 and init["mean_s"] == pytest.approx(4)
+    assert init["pipelines"] == 1 and init["mean_s"] == pytest.approx(5)
     assert one(summary, stage="queue")["pipelines"] == 1
 
 

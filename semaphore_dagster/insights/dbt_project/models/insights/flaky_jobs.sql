@@ -2,7 +2,8 @@
 --
 -- Runs = jobs with result PASSED or FAILED (STOPPED and unfinished jobs are ignored), joined to their
 --   pipeline for project_id, pipeline_file, commit_sha and branch; ordered by finish_time (else start_time,
---   else create_time), ties by job_id.
+--   else create_time), ties by job_id. Only runs of the rolling window: the flaky_window_days (dbt var, else
+--   SEMAPHORE_INSIGHTS_FLAKY_WINDOW_DAYS; default 14; 0 = all history) days up to the latest run in the data.
 -- A group (project_id, pipeline_file, commit_sha, job_name) is flaky when it has at least one PASSED and
 --   one FAILED run.
 -- runs, passed_runs, failed_runs = counts; flips = consecutive runs (in that order) whose results differ;
@@ -15,10 +16,19 @@ WITH runs AS (
     FROM {{ ref('stg_jobs') }} j JOIN {{ ref('stg_pipelines') }} p ON p.ppl_id = j.ppl_id
     WHERE j.result IN ('PASSED', 'FAILED') AND p.commit_sha IS NOT NULL AND j.name IS NOT NULL
 ),
+{%- set raw_window = var('flaky_window_days', '') | string | trim %}
+{%- if raw_window == '' %}{% set raw_window = env_var('SEMAPHORE_INSIGHTS_FLAKY_WINDOW_DAYS', '14') | trim or '14' %}{% endif %}
+{%- set window_days = raw_window | int %}
+windowed AS (
+    SELECT runs.* FROM runs
+    {%- if window_days > 0 %}
+    WHERE seen_at > (SELECT max(seen_at) FROM runs) - INTERVAL '{{ window_days }} days'
+    {%- endif %}
+),
 ordered AS (
     SELECT runs.*, lag(result) OVER (PARTITION BY project_id, pipeline_file, commit_sha, job_name
                                      ORDER BY seen_at, job_id) AS prev_result
-    FROM runs
+    FROM windowed runs
 )
 SELECT project_id, pipeline_file, commit_sha, job_name,
        count(*) AS runs,

@@ -6,8 +6,8 @@
 -- queue_s          = running_at - queuing_at (waiting for earlier pipelines of the same queue);
 -- run_s            = done_at - running_at (running its blocks and jobs);
 -- total_s          = done_at - created_at.
--- day = the UTC date of created_at.
-SELECT ppl_id, project_id, pipeline_file, branch_name, state, result, created_at, {{ utc_day('created_at') }} AS day,
+-- day = the UTC date of done_at, as pipeline performance dates a pipeline (NULL while not done).
+SELECT ppl_id, project_id, pipeline_file, branch_name, state, result, created_at, {{ utc_day('done_at') }} AS day,
        {{ seconds_between('created_at', 'pending_at') }} AS initialization_s,
        {{ seconds_between('pending_at', 'queuing_at') }} AS pending_s,
        {{ seconds_between('queuing_at', 'running_at') }} AS queue_s,
