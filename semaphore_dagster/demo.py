@@ -13,8 +13,6 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -267,38 +265,12 @@ def _fresh_dagster_home(duckdb_file: Path) -> Path:
     return home
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_dagster_dev(port: int, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
-    """`dagster dev` on 127.0.0.1 in its own process group (stop it with `stop_process_group`)."""
-    command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-m", "semaphore_dagster.definitions",
-        "-h", "127.0.0.1", "-p", str(port),
-    ]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None:
-    """SIGTERM to the group we started (its id is the child's PID), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 def _serve_ui(port: int, home: Path) -> int:
-    port = port or _free_port()
+    """`dagster dev` until Ctrl-C, SIGTERM or SIGHUP; then it and everything it started are stopped
+    (see semaphore_dagster/dev_server.py for why the signals need care)."""
+    from semaphore_dagster.dev_server import free_port, serve_dagster_dev
+
+    port = port or free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -307,18 +279,20 @@ def _serve_ui(port: int, home: Path) -> int:
             "SEMAPHORE_DAGSTER_SENSOR_INTERVAL": "30",
         }
     )
-    process = start_dagster_dev(port, env)
-    print(
+    banner = (
         f"\nDagster UI: http://127.0.0.1:{port}  (schedules and the sensor are on; Ctrl-C stops everything)"
     )
-    try:
-        while process.poll() is None:
-            time.sleep(0.5)
-        print(f"dagster dev exited with code {process.returncode}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopping dagster dev and the emulator ...")
-        return 0
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        stop_process_group(process)
+    return serve_dagster_dev(port, env, banner=banner)
+
+
+# Kept importable from here for existing callers; the implementation lives in dev_server.
+def start_dagster_dev(port: int, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+    from semaphore_dagster.dev_server import start_dagster_dev as start
+
+    return start(port, env, cwd=cwd)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    from semaphore_dagster.dev_server import stop_process_group as stop
+
+    stop(process, timeout=timeout)
