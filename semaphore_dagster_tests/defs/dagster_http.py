@@ -224,6 +224,16 @@ class ProcessSnapshot:
                 pass
         return alive
 
+    def kill_leftovers(self) -> None:
+        """SIGKILL the processes of this snapshot that still run (same PID and start time only)."""
+        for pid, created in self.processes.items():
+            try:
+                proc = psutil.Process(pid)
+                if proc.create_time() == created:
+                    proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+
     def ports_in_use(self) -> list[int]:
         used = []
         for port in sorted(self.ports):
