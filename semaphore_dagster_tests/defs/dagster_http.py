@@ -93,8 +93,11 @@ def graphql(port: int, query: str, variables: dict[str, Any] | None = None, time
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        payload = json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # GraphQL validation errors come back as HTTP 4xx/5xx with a body
+        raise AssertionError(f"GraphQL HTTP {exc.code}: {exc.read()[:2000]!r}") from None
     if payload.get("errors"):
         raise AssertionError(f"GraphQL errors: {payload['errors']}")
     return payload["data"]
