@@ -19,11 +19,19 @@ PROJECT_DAGSTER_YAML = ROOT / "dagster.yaml"
 FIRST_DAY = date(2026, 10, 27)
 
 
-def write_dagster_home(home: Path, extra_yaml: str = "") -> Path:
-    """`home`/dagster.yaml = the project's dagster.yaml with its base dirs under `home` (+ `extra_yaml`)."""
+def write_dagster_home(home: Path, overrides: dict | None = None) -> Path:
+    """`home`/dagster.yaml = the project's dagster.yaml with its base dirs under `home`; `overrides` replace
+    top-level sections or keys within them (e.g. `{"run_monitoring": {"poll_interval_seconds": 5}}`)."""
+    import yaml
+
     home.mkdir(parents=True, exist_ok=True)
-    text = PROJECT_DAGSTER_YAML.read_text().replace(".dagster_home/", f"{home}/")
-    (home / "dagster.yaml").write_text(text + extra_yaml)
+    config = yaml.safe_load(PROJECT_DAGSTER_YAML.read_text().replace(".dagster_home/", f"{home}/"))
+    for section, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(config.get(section), dict):
+            config[section] = {**config[section], **value}
+        else:
+            config[section] = value
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return home
 
 
