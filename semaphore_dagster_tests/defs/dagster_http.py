@@ -84,6 +84,12 @@ query Backfill($id: String!) {
 }
 """
 
+RUN_LOGS_QUERY = """
+query Logs($runId: ID!) {
+  logsForRun(runId: $runId) { __typename ... on EventConnection { events { __typename ... on MessageEvent { message } } } }
+}
+"""
+
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
@@ -182,6 +188,22 @@ def wait_for_run(port: int, run_id: str, deadline_s: float = 300, until: set[str
             return status
         time.sleep(1)
     raise AssertionError(f"run {run_id} still {status} after {deadline_s} s")
+
+
+def run_worker_pid(port: int, run_id: str, deadline_s: float = 180) -> int:
+    """The PID of the process executing `run_id`, from the run's own event log (the run launcher's
+    "Started process for run (pid: N)" engine event)."""
+    import re
+
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        logs = graphql(port, RUN_LOGS_QUERY, {"runId": run_id})["logsForRun"]
+        for event in logs.get("events") or []:
+            found = re.search(r"\(pid: (\d+)\)", event.get("message") or "")
+            if found:
+                return int(found.group(1))
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} reported no process within {deadline_s} s")
 
 
 def launch_backfill(port: int, location: Location, asset_keys: list[list[str]], partitions: list[str]) -> str:

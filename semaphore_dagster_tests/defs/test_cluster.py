@@ -29,6 +29,7 @@ from semaphore_dagster_tests.defs.cluster_defs import LOGS_JOB, TABLES_JOB
 from semaphore_dagster_tests.defs.dagster_http import (
     graphql,
     launch_assets,
+    run_worker_pid,
     wait_for_location,
     wait_for_run,
     wait_until_up,
@@ -149,7 +150,7 @@ def test_code_location_served_over_grpc(tmp_path: Path, pg_server) -> None:
             }
             assert "semaphore/projects" in keys and "semaphore/job_logs" in keys
             run_id = launch_assets(ui_port, location, [["semaphore", "projects"]])
-            launched_by_grpc = _wait_for_worker_under(grpc.pid, run_id)
+            launched_by_grpc = _executed_under(ui_port, grpc.pid, run_id)
             assert wait_for_run(ui_port, run_id) == "SUCCESS"
             assert launched_by_grpc, "the run was not executed by a process of the gRPC server"
         finally:
@@ -179,15 +180,11 @@ def _wait_for_grpc(port: int, process: subprocess.Popen, deadline_s: float = 120
     raise AssertionError(f"dagster api grpc not listening on {port} within {deadline_s} s")
 
 
-def _wait_for_worker_under(root_pid: int, run_id: str, deadline_s: float = 120) -> bool:
-    """Whether the run's worker (`dagster api execute_run ... <run_id>`) is a child of `root_pid`."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        for proc in psutil.Process(root_pid).children(recursive=True):
-            try:
-                if run_id in " ".join(proc.cmdline()):
-                    return True
-            except psutil.NoSuchProcess:
-                continue
-        time.sleep(0.1)
-    return False
+def _executed_under(port: int, root_pid: int, run_id: str) -> bool:
+    """Whether the process that executed `run_id` was started by `root_pid` (or one of its children)."""
+    pid = run_worker_pid(port, run_id)
+    try:
+        parents = {p.pid for p in psutil.Process(pid).parents()}
+    except psutil.NoSuchProcess:  # already done: it was one of root's children if root reaped it
+        return False
+    return root_pid in parents

@@ -32,6 +32,7 @@ from semaphore_dagster_tests.defs.dagster_http import (
     graphql,
     launch_assets,
     run_status,
+    run_worker_pid,
     wait_for_run,
 )
 from semaphore_dagster_tests.defs.live_dagster import dagster_dev, source_env, write_dagster_home
@@ -47,19 +48,12 @@ def _table_keys() -> list[list[str]]:
     return [["semaphore", t] for t in TABLES if t not in LOG_TABLES]
 
 
-def _run_worker(root_pid: int, run_id: str, deadline_s: float = 120) -> psutil.Process:
-    """The process executing `run_id` (`dagster api execute_run`, launched by the instance's run launcher)."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        for proc in psutil.Process(root_pid).children(recursive=True):
-            try:
-                command = " ".join(proc.cmdline())
-            except psutil.NoSuchProcess:
-                continue
-            if "execute_run" in command and run_id in command:
-                return proc
-        time.sleep(0.1)
-    raise AssertionError(f"no run worker for {run_id} within {deadline_s} s")
+def _run_worker(port: int, root_pid: int, run_id: str) -> psutil.Process:
+    """The process executing `run_id`; it must be one of the `dagster dev` tree we started."""
+    pid = run_worker_pid(port, run_id)
+    worker = psutil.Process(pid)
+    assert pid in {p.pid for p in psutil.Process(root_pid).children(recursive=True)}, worker.cmdline()
+    return worker
 
 
 def _packages(dlt_dir: Path, stage: str) -> list[Path]:
@@ -162,7 +156,7 @@ def test_runs_killed_anywhere_then_a_normal_run_converge(tmp_path: Path) -> None
             for scenario in SCENARIOS:
                 emulator.reset_counts()
                 run_id = launch_assets(server.port, server.location, _table_keys())
-                worker = _run_worker(server.pid, run_id)
+                worker = _run_worker(server.port, server.pid, run_id)
                 if scenario.endswith("during_extract"):
                     _wait_for(lambda: sum(emulator.request_counts.values()) > 15, worker)
                 elif scenario == "sigkill_during_normalize":
