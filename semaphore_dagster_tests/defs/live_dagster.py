@@ -19,9 +19,10 @@ PROJECT_DAGSTER_YAML = ROOT / "dagster.yaml"
 FIRST_DAY = date(2026, 10, 27)
 
 
-def write_dagster_home(home: Path, overrides: dict | None = None) -> Path:
-    """`home`/dagster.yaml = the project's dagster.yaml with its base dirs under `home`; `overrides` replace
-    top-level sections or keys within them (e.g. `{"run_monitoring": {"poll_interval_seconds": 5}}`)."""
+def write_dagster_home(home: Path, overrides: dict | None = None, replace: dict | None = None) -> Path:
+    """`home`/dagster.yaml = the project's dagster.yaml with its base dirs under `home`; `overrides` set keys
+    within top-level sections (e.g. `{"run_monitoring": {"poll_interval_seconds": 5}}`), `replace` replaces
+    whole sections (e.g. `{"storage": {"postgres": ...}}`)."""
     import yaml
 
     home.mkdir(parents=True, exist_ok=True)
@@ -31,6 +32,7 @@ def write_dagster_home(home: Path, overrides: dict | None = None) -> Path:
             config[section] = {**config[section], **value}
         else:
             config[section] = value
+    config.update(replace or {})
     (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return home
 

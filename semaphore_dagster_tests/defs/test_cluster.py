@@ -43,8 +43,12 @@ LAST_DAY = date(2026, 11, 1)
 
 
 def _postgres_home(home: Path, storage_url: str) -> Path:
-    """A DAGSTER_HOME whose run, event-log and schedule storage are the PostgreSQL database `storage_url`."""
-    return write_dagster_home(home, {"storage": {"postgres": {"postgres_url": storage_url}}})
+    """A DAGSTER_HOME whose run, event-log and schedule storage are the PostgreSQL database `storage_url`.
+
+    The driver is named: SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3, which is not installed
+    (dagster-postgres depends on psycopg2)."""
+    url = storage_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    return write_dagster_home(home, replace={"storage": {"postgres": {"postgres_url": url}}})
 
 
 def _fresh_run_dir(root: Path, name: str, storage_url: str) -> tuple[Path, Path]:
