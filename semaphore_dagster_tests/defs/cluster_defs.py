@@ -3,7 +3,7 @@ Kubernetes' per-step pods are), for test_cluster.py. Nothing here changes the pr
 
 import dagster as dg
 
-from semaphore_dagster.definitions import defs as project_defs
+import semaphore_dagster.definitions as project
 from semaphore_dagster.semaphore.endpoints import TABLES
 
 LOG_TABLES = ("job_logs", "job_log_events")
@@ -14,7 +14,7 @@ _tables = dg.AssetSelection.assets(*[dg.AssetKey(["semaphore", t]) for t in TABL
 _logs = dg.AssetSelection.assets(*[dg.AssetKey(["semaphore", t]) for t in LOG_TABLES])
 
 defs = dg.Definitions.merge(
-    project_defs,
+    project.defs,
     dg.Definitions(
         jobs=[
             # Checks left out: each would be one more step process (~2 s each on these machines).

@@ -26,7 +26,8 @@ from semaphore_dagster_tests.defs.dagster_http import (
 )
 from semaphore_dagster_tests.defs.live_dagster import dagster_dev, source_env, write_dagster_home
 
-pytestmark = pytest.mark.slow
+# Longer than the suite's 600 s default: several real runs one after another on a 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 CHROMIUM = "/usr/bin/chromium"
 BACKFILL_DAYS = ("2026-10-31", "2026-11-01")

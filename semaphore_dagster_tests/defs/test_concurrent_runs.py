@@ -35,7 +35,8 @@ from semaphore_dagster_tests.defs.dagster_http import (
 from semaphore_dagster_tests.defs.live_dagster import dagster_dev, source_env, write_dagster_home
 from semaphore_dagster_tests.semaphore.conftest import assert_equals_ground_truth
 
-pytestmark = pytest.mark.slow
+# Longer than the suite's 600 s default: several real runs one after another on a 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 CI_TABLES = ("projects", "workflows", "pipelines", "blocks", "jobs", "promotions")
 LOG_KEYS = [["semaphore", "job_logs"], ["semaphore", "job_log_events"]]

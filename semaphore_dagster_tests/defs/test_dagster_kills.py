@@ -38,7 +38,8 @@ from semaphore_dagster_tests.defs.dagster_http import (
 from semaphore_dagster_tests.defs.live_dagster import dagster_dev, source_env, write_dagster_home
 from semaphore_dagster_tests.semaphore.conftest import assert_no_duplicate_keys, assert_table_equal
 
-pytestmark = pytest.mark.slow
+# Longer than the suite's 600 s default: several real runs one after another on a 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 LOG_TABLES = {"job_logs", "job_log_events"}
 PIPELINES = ("semaphore_org", "semaphore_ci", "semaphore_fleet", "semaphore_deployments")
