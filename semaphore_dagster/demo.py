@@ -13,9 +13,6 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -319,52 +316,12 @@ def _fresh_dagster_home(duckdb_file: Path) -> Path:
     return home
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _workspace_file(directory: Path) -> Path:
-    """A workspace naming the code location `semaphore_dagster`, as the project's workspace.yaml does
-    (`dagster dev -m` would name it after the module)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "workspace.yaml"
-    path.write_text(
-        "load_from:\n  - python_module:\n      module_name: semaphore_dagster.definitions\n"
-        f"      location_name: {CODE_LOCATION}\n"
-    )
-    return path
-
-
-def start_dagster_dev(port: int, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
-    """`dagster dev` on 127.0.0.1 in its own process group (stop it with `stop_process_group`)."""
-    home = env.get("DAGSTER_HOME")
-    workspace = _workspace_file(Path(home) if home else (cwd or Path.cwd()) / ".dagster_home")
-    command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-w", str(workspace),
-        "-h", "127.0.0.1", "-p", str(port),
-    ]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 30.0) -> None:
-    """SIGTERM to the group we started (its id is the child's PID), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 def _serve_ui(port: int, home: Path, demo_env: dict[str, str]) -> int:
-    port = port or _free_port()
+    """`dagster dev` until Ctrl-C, SIGTERM or SIGHUP; then it and everything it started are stopped
+    (see semaphore_dagster/dev_server.py for why the signals need care)."""
+    from semaphore_dagster.dev_server import free_port, serve_dagster_dev
+
+    port = port or free_port()
     env = dict(os.environ)
     env.update(demo_env)
     env.update(
@@ -374,18 +331,7 @@ def _serve_ui(port: int, home: Path, demo_env: dict[str, str]) -> int:
             "SEMAPHORE_DAGSTER_SENSOR_INTERVAL": "30",
         }
     )
-    process = start_dagster_dev(port, env)
-    print(
+    banner = (
         f"\nDagster UI: http://127.0.0.1:{port}  (schedules and the sensor are on; Ctrl-C stops everything)"
     )
-    try:
-        while process.poll() is None:
-            time.sleep(0.5)
-        print(f"dagster dev exited with code {process.returncode}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopping dagster dev and the emulator ...")
-        return 0
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        stop_process_group(process)
+    return serve_dagster_dev(port, env, banner=banner)

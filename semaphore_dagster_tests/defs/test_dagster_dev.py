@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from semaphore_dagster.demo import start_dagster_dev, stop_process_group
+from semaphore_dagster.dev_server import start_dagster_dev, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
