@@ -98,7 +98,11 @@ def load(
                 if attempt == 1:
                     context.log.info("the DuckDB file was taken by another process; waiting and retrying")
                     continue
-                raise _fail(str(DuckDBLockedError("lock taken again"))) from None
+                wait_for_lock(destination, context)  # still held: one line naming the holder
+                raise _fail(
+                    "another process took the DuckDB file twice during this load; nothing half-loaded is "
+                    "visible (the load was not committed): re-run when it is done"
+                ) from None
             raise
     raise AssertionError("unreachable")
 

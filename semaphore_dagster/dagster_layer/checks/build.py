@@ -30,6 +30,7 @@ from semaphore_dagster.dagster_layer.escape import plain_text
 from semaphore_dagster.dagster_layer.readers import DuckDBLockedError, Reader
 from semaphore_dagster.dagster_layer.settings import DagsterSettings, check_pool_for
 from semaphore_dagster.resources import DestinationResource
+from semaphore_dagster.semaphore.endpoints import TableSpec
 
 CheckQuery = Callable[[Reader, AssetCheckExecutionContext], Outcome]
 LOAD_TIME_COLUMNS = {"snapshot_at", "fetched_at"}
@@ -115,6 +116,23 @@ def _completeness_severity(outcome: Outcome) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN if days and days <= {today} else AssetCheckSeverity.ERROR
 
 
+_LIFECYCLE_NULL = ("null until", "null unless", "null while", "null when")
+
+
+def watched_for_nulls(spec: TableSpec, key: tuple[str, ...]) -> list[str]:
+    """The columns `no_column_turned_null` watches: every contract column but the key, the load-time
+    columns, timestamps (set as a row's lifecycle advances: a new pipeline has no done_at yet) and columns
+    the contract describes as NULL until, unless, while or when something happens."""
+    return [
+        c
+        for c, kind in spec.columns.items()
+        if c not in key
+        and c not in LOAD_TIME_COLUMNS
+        and kind != "timestamp"
+        and not any(p in spec.column_descriptions.get(c, "").lower() for p in _LIFECYCLE_NULL)
+    ]
+
+
 def _warn(_outcome: Outcome) -> AssetCheckSeverity:
     return AssetCheckSeverity.WARN
 
@@ -140,7 +158,7 @@ def build_table_checks(settings: DagsterSettings) -> list[AssetChecksDefinition]
             lambda r, _c, table=table: queries.variant_columns(r, table),
             "No `__v_` variant columns: no value failed to coerce to its column's type (schema drift).",
         )
-        watched = [c for c in TABLES[table].spec.columns if c not in columns and c not in LOAD_TIME_COLUMNS]
+        watched = watched_for_nulls(TABLES[table].spec, columns)
         add(
             table,
             "no_column_turned_null",
