@@ -112,6 +112,8 @@ class World:
         log_mode: str = "cloud",
         test_message_max_chars: int = 4096,
         features: dict[str, bool] | None = None,
+        log_policy: str = "all",
+        log_tail_bytes: int | None = None,
     ) -> dict[str, list[dict]]:
         """Every table of docs/tables.md as flat rows, derived from the model (see ground_truth.py).
 
@@ -120,7 +122,14 @@ class World:
         from semaphore_dagster.emulator.ground_truth import ground_truth
 
         return ground_truth(
-            self, log_max_bytes, store_deployment_parameter_values, log_mode, test_message_max_chars, features
+            self,
+            log_max_bytes,
+            store_deployment_parameter_values,
+            log_mode,
+            test_message_max_chars,
+            features,
+            log_policy=log_policy,
+            log_tail_bytes=log_tail_bytes,
         )
 
     def export_json(self, path: str | Path, log_max_bytes: int | None = None) -> list[Path]:

@@ -249,13 +249,15 @@ class CiPlanner:
             return None
 
     def log_jobs(self) -> list[dict[str, Any]]:
-        """Jobs whose logs this run fetches: every job of the pipelines newly seen DONE."""
+        """Jobs whose logs this run may fetch: every job of the pipelines newly seen DONE, with its result
+        (the run's `log_policy` chooses among them, see log_policy.py)."""
         details = self.details()
         return [
             {
                 "job_id": j["job_id"],
                 "ppl_id": j["ppl_id"],
                 "finish_time": j.get("finish_time"),
+                "result": j.get("result"),
                 "gone": j["job_id"] in details.gone_jobs,
             }
             for j in details.jobs

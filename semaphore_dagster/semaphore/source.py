@@ -21,6 +21,7 @@ from . import (
     test_results,
 )
 from . import dashboards as dashboards_mod
+from . import log_policy as log_policy_mod
 from . import notifications as notifications_mod
 from .ci_activity import CiPlanner
 from .client import SemaphoreClient
@@ -255,6 +256,8 @@ def semaphore_source(
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
     include_logs: bool = True,
+    log_policy: str = log_policy_mod.DEFAULT_LOG_POLICY,
+    log_tail_bytes: int | None = None,
     store_deployment_parameter_values: bool = False,
     now: datetime | str | None = None,
     request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
@@ -285,6 +288,7 @@ def semaphore_source(
     )
     run_start, start, window = _resolve_times(now, start_date, lookback)
     projects = _allow_list(projects)
+    policy = log_policy_mod.validate_policy(log_policy, include_logs, _where("log_policy"))
     ctx = RunContext(
         client=client,
         run_start=run_start,
@@ -292,7 +296,9 @@ def semaphore_source(
         lookback=window,
         max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
         log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
-        include_logs=bool(include_logs),
+        include_logs=policy != log_policy_mod.NONE,
+        log_policy=policy,
+        log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
         store_deployment_parameter_values=bool(store_deployment_parameter_values),
         projects=tuple(projects) if projects else None,
     )
@@ -405,6 +411,8 @@ def job_logs_source(
     api_token: TSecretStrValue | None = dlt.secrets.value,
     auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
     log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
+    log_policy: str = log_policy_mod.DEFAULT_LOG_POLICY,
+    log_tail_bytes: int | None = None,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
@@ -412,8 +420,9 @@ def job_logs_source(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     request_deadline: float | None = None,
 ) -> Any:
-    """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time): no incremental cursor, the
-    caller (a Dagster day partition) chooses the jobs. Resources `job_logs` and `job_log_events`."""
+    """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time, and `result` for
+    `log_policy=failed`): no incremental cursor, the caller (a Dagster day partition) chooses the jobs, the
+    policy filters them. Resources `job_logs` and `job_log_events`."""
     client = make_client(
         base_url,
         api_token,
@@ -434,6 +443,8 @@ def job_logs_source(
         lookback=timedelta(0),
         max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
         log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
+        log_policy=log_policy_mod.validate_policy(log_policy, True, _where("log_policy")),
+        log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
     )
     chosen = [dict(job) for job in jobs or []]
     return _tag(_log_resources(ctx, chosen), client)
