@@ -100,7 +100,7 @@ def _quirks(world: World, now: datetime) -> None:
                 viewable=False,
             )
         )
-    world.projects[:0] = hidden
+    world.hidden_projects = hidden
     if not world.config.zero_times:
         return
     if world.agent_types:
@@ -115,12 +115,12 @@ def _quirks(world: World, now: datetime) -> None:
                     id=planner.uuid(),
                     name="preview",
                     description=f"Preview apps of {profile.project.name}",
-                    url="",
+                    url=f"https://preview.{profile.project.name}.example.com",
                     organization_id=world.org_id,
                     project_id=profile.project.id,
                     created_by=creator.id,
                     created_at=created,
-                    updated_by="",
+                    updated_by=creator.id,
                     updated_at=None,
                     state="USABLE",
                     state_message="",

@@ -338,6 +338,7 @@ class EmulatorServer:
     def reset_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+        self.store.requests = 0
 
     def reset_faults(self) -> None:
         """Start the fault rules over (their `after`/`count`/`burst` counters) and zero `fault_counts`."""

@@ -62,7 +62,10 @@ class World:
         self._clock = now
         self.version = 0  # bumped by every mutation (cache key)
         self._cache: dict = {}
-        self.projects: list[Project] = []  # "DB order"
+        self.projects: list[Project] = []  # "DB order", the ones the token may view
+        self.hidden_projects: list[
+            Project
+        ] = []  # the ones it may not (projecthub filters them out of its pages)
         self.workflows: dict[str, Workflow] = {}
         self.pipelines: dict[str, Pipeline] = {}
         self.jobs: dict[str, Job] = {}
@@ -156,17 +159,18 @@ class World:
 
     def list_projects(self) -> list[Project]:
         """The projects the token may view (every other listing and the ground truth use these)."""
-        return [p for p in self.projects if p.viewable]
-
-    def projects_db_order(self) -> list[Project]:
-        """Every project in projecthub's DB order, viewable or not: it pages these, then filters."""
         return self.projects
 
+    def projects_db_order(self) -> list[Project]:
+        """Every project in projecthub's DB order, the hidden ones (`hidden_projects`, first) included: it
+        pages these, then filters by permission."""
+        return self.hidden_projects + self.projects
+
     def project(self, project_id: str) -> Project | None:
-        return next((p for p in self.projects if p.id == project_id and p.viewable), None)
+        return next((p for p in self.projects if p.id == project_id), None)
 
     def project_by_name(self, name: str) -> Project | None:
-        return next((p for p in self.projects if p.name == name and p.viewable), None)
+        return next((p for p in self.projects if p.name == name), None)
 
     # workflows ------------------------------------------------------------------------------------------
 

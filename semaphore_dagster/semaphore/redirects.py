@@ -11,8 +11,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 
 def rebase_on_own_origin(url: str, base_url: str) -> str:
-    """`url` with the scheme and port of `base_url` when both name the same host, else `url` unchanged."""
+    """`url` on the origin of `base_url` when it names our host without a port (Semaphore's shape), else
+    `url` unchanged: a Location with another host, or with an explicit port of its own, is another origin."""
     target, base = urlsplit(url), urlsplit(base_url)
     if (target.hostname or "").lower() != (base.hostname or "").lower():
         return url
+    try:
+        port = target.port
+    except ValueError:
+        return url
+    if port is not None and (target.scheme, port) != (base.scheme, base.port or _DEFAULT_PORTS.get(base.scheme)):
+        return url
     return urlunsplit(target._replace(scheme=base.scheme, netloc=base.netloc))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -54,9 +54,12 @@ def _after(owner: Any, name: str, sig: int, nth: int = 1, when: Callable[..., bo
     setattr(owner, name, wrapper)
 
 
-def _job_named(prefix: str) -> Callable[..., bool]:
-    def when(job: Any, *args: Any, **kwargs: Any) -> bool:
-        return os.path.basename(job.file_name()).startswith(prefix)
+def _committed(prefix: str = "") -> Callable[..., bool]:
+    """`RunnableLoadJob._release(job, "completed")`: the destination committed the job's rows, dlt has not
+    yet written the marker that lets a resumed package skip it (the window of the duplicate `agents`)."""
+
+    def when(job: Any, next_state: str, *args: Any, **kwargs: Any) -> bool:
+        return next_state == "completed" and os.path.basename(job.file_name()).startswith(prefix)
 
     return when
 
@@ -67,9 +70,10 @@ POINTS = {
     "after_extract": "extract done, normalize not started",
     "normalize": "during normalize: the 3rd extracted file being normalized",
     "load_start": "normalized package, no load job started",
-    "job_1": "load: the 1st table's job ran, dlt has not recorded it",
-    "job_4": "load: between tables, after the 4th job ran",
-    "agents_job": "load: the agents job ran, dlt has not recorded it (the duplicate-row kill)",
+    "job_1": "load: the 1st job committed in the destination, dlt has not recorded it",
+    "job_4": "load: between tables: the 4th job committed, not recorded, others pending",
+    "job_4_recorded": "load: between tables: the 4th job committed and recorded",
+    "agents_job": "load: the agents job committed, dlt has not recorded it (the duplicate-row kill)",
     "before_complete": "load: every job done, `_dlt_loads` row not written",
     "after_complete": "load: `_dlt_loads` row committed, package not yet archived",
 }
@@ -104,11 +108,13 @@ def arm(point: str, sig: int) -> None:
     elif point == "load_start":
         _before(Load, "start_new_jobs", sig)
     elif point == "job_1":
-        _after(RunnableLoadJob, "run_managed", sig, nth=1)
+        _before(RunnableLoadJob, "_release", sig, nth=1, when=_committed())
     elif point == "job_4":
+        _before(RunnableLoadJob, "_release", sig, nth=4, when=_committed())
+    elif point == "job_4_recorded":
         _after(RunnableLoadJob, "run_managed", sig, nth=4)
     elif point == "agents_job":
-        _after(RunnableLoadJob, "run_managed", sig, when=_job_named("agents."))
+        _before(RunnableLoadJob, "_release", sig, when=_committed("agents."))
     elif point == "before_complete":
         _before(Load, "complete_package", sig)
     elif point == "after_complete":
