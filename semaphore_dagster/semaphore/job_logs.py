@@ -249,12 +249,19 @@ def _done(
     return row, events
 
 
-def log_items(ctx: RunContext, jobs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def new_streak(ctx: RunContext) -> _Streak:
+    """One outage counter per run (shared by the chunks of a run)."""
+    return _Streak(max(settings.LOG_OUTAGE_STREAK, 2 * ctx.max_concurrency))
+
+
+def log_items(
+    ctx: RunContext, jobs: list[dict[str, Any]], streak: _Streak | None = None
+) -> Iterator[dict[str, Any]]:
     """Fetch the logs of `jobs` that the run's `log_policy` wants, in parallel (bounded), one item per job
     for the two log transformers."""
 
     jobs = log_policy.select(ctx.log_policy, jobs)
-    streak = _Streak(max(settings.LOG_OUTAGE_STREAK, 2 * ctx.max_concurrency))
+    streak = streak or new_streak(ctx)
 
     def one(job: dict[str, Any]) -> dict[str, Any]:
         row, events = fetch_log(ctx.client, job, ctx.log_max_bytes, streak, ctx.log_tail_bytes)

@@ -20,7 +20,10 @@ def rebase_on_own_origin(url: str, base_url: str) -> str:
         port = target.port
     except ValueError:
         return url
-    if port is not None and (target.scheme, port) != (base.scheme, base.port or _DEFAULT_PORTS.get(base.scheme)):
+    if port is not None and (target.scheme, port) != (
+        base.scheme,
+        base.port or _DEFAULT_PORTS.get(base.scheme),
+    ):
         return url
     return urlunsplit(target._replace(scheme=base.scheme, netloc=base.netloc))
 

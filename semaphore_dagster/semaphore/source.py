@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import dlt
 from dlt.common.typing import TSecretStrValue
+from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from . import (
@@ -204,15 +205,37 @@ def _resource(fn: Any, table: str, **hints: Any) -> Any:
     )
 
 
+def _transformer(fn: Any, parent: Any, table: str) -> Any:
+    spec = TABLES[table]
+    return dlt.transformer(
+        fn,
+        data_from=parent,
+        name=table,
+        primary_key=list(spec.primary_key),
+        write_disposition=spec.write_disposition,
+        columns=spec.dlt_columns(),
+    )
+
+
 def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
     """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it. The fetcher yields
     batches of fetched logs (bounded by LOG_BATCH_BYTES of stored output); events go out as Arrow tables,
-    which dlt loads without its (CPU-bound) normalize step."""
+    which dlt loads without its (CPU-bound) normalize step. `jobs`: a list, or the CI chunks resource (the
+    fetcher is then its transformer: each chunk's logs are fetched as soon as its jobs are known)."""
+    streak = job_logs.new_streak(ctx)
+    if isinstance(jobs, DltResource):
 
-    def log_fetch() -> Iterator[list[dict[str, Any]]]:
-        yield from job_logs.batched(job_logs.log_items(ctx, jobs() if callable(jobs) else list(jobs)))
+        def chunk_logs(chunk: ci_activity.Chunk) -> Iterator[list[dict[str, Any]]]:
+            if ctx.include_logs:
+                yield from job_logs.batched(job_logs.log_items(ctx, ci_activity.log_jobs(chunk), streak))
 
-    fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
+        fetcher = dlt.transformer(chunk_logs, data_from=jobs, name="log_fetch", selected=False)
+    else:
+
+        def log_fetch() -> Iterator[list[dict[str, Any]]]:
+            yield from job_logs.batched(job_logs.log_items(ctx, list(jobs), streak))
+
+        fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
 
     def rows(batch: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield [item["row"] for item in batch]
@@ -320,11 +343,8 @@ def semaphore_source(
     def r_pipelines() -> Iterator[Any]:
         yield from ci_activity.pipelines(planner)
 
-    def r_blocks() -> Iterator[Any]:
-        yield from ci_activity.blocks(planner)
-
-    def r_jobs() -> Iterator[Any]:
-        yield from ci_activity.jobs(planner)
+    def r_ci_chunks() -> Iterator[Any]:
+        yield from ci_activity.chunks(planner)
 
     def r_promotions() -> Iterator[Any]:
         yield from ci_activity.promotions(planner)
@@ -341,12 +361,11 @@ def semaphore_source(
     def r_deployments() -> Iterator[Any]:
         yield from deployments.deployments(ctx)
 
-    def log_jobs() -> list[dict[str, Any]]:
-        return planner.log_jobs() if ctx.include_logs else []
+    # blocks, jobs, job logs and test results: transformers of one hidden stream of bounded chunks
+    ci_chunks = dlt.resource(r_ci_chunks, name="ci_chunks", selected=False)
 
-    # --- test results, people and access, secrets metadata, notifications, dashboards ---
-    def test_jobs() -> list[dict[str, Any]]:
-        return test_results.planner_jobs(planner) if include_test_results else []
+    def test_jobs(chunk: ci_activity.Chunk) -> list[dict[str, Any]]:
+        return test_results.chunk_jobs(chunk) if include_test_results else []
 
     def r_flaky() -> Iterator[Any]:
         yield from test_results.flaky_tests(ctx, organization.project_ids(ctx))
@@ -376,10 +395,11 @@ def semaphore_source(
         _resource(r_projects, "projects"),
         _resource(r_workflows, "workflows"),
         _resource(r_pipelines, "pipelines"),
-        _resource(r_blocks, "blocks"),
-        _resource(r_jobs, "jobs"),
+        ci_chunks,
+        _transformer(ci_activity.blocks, ci_chunks, "blocks"),
+        _transformer(ci_activity.jobs, ci_chunks, "jobs"),
         _resource(r_promotions, "promotions"),
-        *_log_resources(ctx, log_jobs),
+        *_log_resources(ctx, ci_chunks),
         _resource(r_agent_types, "agent_types"),
         _resource(r_agents, "agents"),
         _resource(r_targets, "deployment_targets"),
@@ -388,7 +408,7 @@ def semaphore_source(
         _resource(r_schedules, "schedules"),
         *test_results.test_result_resources(
             ctx,
-            test_jobs,
+            (ci_chunks, test_jobs),
             _positive_int("test_message_max_chars", test_message_max_chars, 0),
             _positive_int("test_report_max_bytes", test_report_max_bytes, 1),
         ),
