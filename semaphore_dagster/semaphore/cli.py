@@ -6,12 +6,14 @@ DuckDB by default, at the path of DESTINATION__DUCKDB__CREDENTIALS or `[destinat
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import SignalReceivedException
 
 from .cli_logging import DEBUG_LOG_NAME, DebugLog
 from .errors import ConfigError, SemaphoreError, failure_hint, one_line_failure
@@ -132,6 +134,12 @@ def run(args: argparse.Namespace) -> int:
         run_load(pipeline, source)
         _print_summary(pipeline, source, time.monotonic() - started)
         return 0
+    except SignalReceivedException as exc:  # SIGINT / SIGTERM: stopped at a safe point
+        debug.failure(exc)
+        number = int(getattr(exc, "signal_code", 0) or signal.SIGTERM)
+        print(f"error: stopped by signal {number}; what was committed stays", file=sys.stderr)
+        print("hint: run semaphore-dagster load again: it finishes the pending load first", file=sys.stderr)
+        return 128 + number
     except Exception as exc:  # one line, token-free; the traceback only in the debug log
         debug.failure(exc)
         token = str(options.get("api_token") or "")

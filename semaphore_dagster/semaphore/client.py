@@ -25,6 +25,7 @@ connection resets, timeouts and cut-off bodies with exponential back-off. What w
 import codecs
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -94,8 +95,10 @@ class DeadlineReader:
 
     It reads with `read1` (whatever the socket has, up to `size`), so the deadline is checked after every
     arrival, however slowly the body trickles: the overshoot is at most one socket read timeout.
-    `repair_utf8=True` replaces invalid UTF-8 sequences by U+FFFD (documented in docs/source.md) so the JSON
-    parser sees valid UTF-8; the JSON structure is ASCII, only string contents can change."""
+    `repair_utf8=True` replaces invalid UTF-8 sequences by U+FFFD, and lone UTF-16 surrogate escapes
+    (`\\ud800` without its pair) by `\\ufffd` (documented in docs/source.md): the JSON parser then sees valid
+    text (yajl decodes a lone high surrogate together with the next escape into a wrong character, eating
+    e.g. the ESC of an ANSI code). The JSON structure is ASCII, only string contents can change."""
 
     def __init__(self, response: requests.Response, ends: float, repair_utf8: bool = False) -> None:
         self._raw = response.raw
@@ -103,6 +106,7 @@ class DeadlineReader:
         self._url = redact_url(response.url or "")
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace") if repair_utf8 else None
         self.bytes_read = 0
+        self._pending = ""
 
     def read(self, size: int = 65536) -> bytes:
         if size == 0:  # ijson probes the type of the stream with read(0)
@@ -121,8 +125,54 @@ class DeadlineReader:
             raise requests.exceptions.ChunkedEncodingError(f"{self._url}: {type(exc).__name__}") from None
         self.bytes_read += len(data)
         if self._decoder is not None:
-            data = self._decoder.decode(data, final=not data).encode("utf-8")
+            text = self._pending + self._decoder.decode(data, final=not data)
+            text, self._pending = (text, "") if not data else _split_tail(text)
+            data = _fix_surrogate_escapes(text).encode("utf-8")
+            if not data and self._pending:  # the tail alone: read on
+                return self.read(size)
         return data
+
+
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def _split_tail(text: str) -> tuple[str, str]:
+    """Hold back a possibly incomplete escape pair at the end (up to 12 characters after a backslash)."""
+    cut = text.rfind("\\", max(0, len(text) - 12))
+    if cut < 0:
+        return text, ""
+    while cut > 0 and text[cut - 1] == "\\":  # start of the backslash run: escapes pair up from there
+        cut -= 1
+    return text[:cut], text[cut:]
+
+
+def _fix_surrogate_escapes(text: str) -> str:
+    """`\\uD8xx` not followed by `\\uDCxx`, and a `\\uDCxx` not preceded by a high one -> `\\ufffd`."""
+    if "\\u" not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    tokens = list(_ESCAPE.finditer(text))
+    for index, match in enumerate(tokens):
+        code = match.group(1)
+        if code is None:
+            continue
+        value = int(code, 16)
+        lone = False
+        if 0xD800 <= value <= 0xDBFF:
+            nxt = tokens[index + 1] if index + 1 < len(tokens) else None
+            paired = nxt is not None and nxt.start() == match.end() and nxt.group(1) is not None
+            lone = not (paired and 0xDC00 <= int(nxt.group(1), 16) <= 0xDFFF)  # type: ignore[union-attr]
+        elif 0xDC00 <= value <= 0xDFFF:
+            prev = tokens[index - 1] if index else None
+            paired = prev is not None and prev.end() == match.start() and prev.group(1) is not None
+            lone = not (paired and 0xD800 <= int(prev.group(1), 16) <= 0xDBFF)  # type: ignore[union-attr]
+        if lone:
+            out.append(text[last : match.start()])
+            out.append("\\ufffd")
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 class _DeadlineAdapter(HTTPAdapter):

@@ -7,6 +7,7 @@ import dlt
 from dlt.common.destination import Destination
 from dlt.common.destination.exceptions import UnknownDestinationModule
 from dlt.common.pipeline import LoadInfo
+from dlt.common.runtime import signals
 from dlt.extract.source import DltSource
 
 from .errors import ConfigError
@@ -42,7 +43,17 @@ def make_pipeline(
 
 def run_load(pipeline: dlt.Pipeline, source: DltSource) -> LoadInfo:
     """Load pending packages of a killed run first (dlt would otherwise load only them and skip the new
-    extract), then extract, normalize and load `source` with the parquet loader format."""
-    while pipeline.has_pending_data:
-        pipeline.run()
-    return pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+    extract), then extract, normalize and load `source` with the parquet loader format.
+
+    SIGINT/SIGTERM: dlt delays them inside each step to a safe point, and forgets one that arrives late in a
+    step (it clears the flag when the step ends), so a SIGTERM during the last load step was swallowed and
+    the run went on. The whole call runs under one interception (dlt's nested ones are no-ops): a signal
+    received anywhere stops the run at the next step boundary with `SignalReceivedException`; what was
+    committed stays, the next run finishes the rest (docs/source.md)."""
+    with signals.intercepted_signals():
+        while pipeline.has_pending_data:
+            pipeline.run()
+            signals.raise_if_signalled()
+        info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+        signals.raise_if_signalled()
+        return info

@@ -53,9 +53,10 @@ class Scenario:
                 chain = chain.__cause__ or chain.__context__
         return texts
 
-    def check(self, baseline: Baseline, **kwargs: Any) -> None:
+    def check(self, baseline: Baseline, extra_texts: tuple[str, ...] | list[str] = (), **kwargs: Any) -> None:
+        texts = [*self.texts(), *extra_texts]
         assert_six_criteria(
-            self.duckdb_path, self.pipelines_dir, baseline, elapsed=self.elapsed, texts=self.texts(), **kwargs
+            self.duckdb_path, self.pipelines_dir, baseline, elapsed=self.elapsed, texts=texts, **kwargs
         )
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN, make_world
 
-from .conftest import START, load
+from .conftest import START, assert_one_line_error, load
 from .criteria import Baseline
 from .kill_at import NOT_REACHED, POINTS
 from .scenario import Scenario, scenario, serve  # noqa: F401 (fixture)
@@ -49,6 +49,8 @@ def killed_run(scenario: Scenario, server, point: str, sig: str, now: str) -> su
     assert done.returncode != NOT_REACHED, f"{point}: the kill point was never reached"
     assert done.returncode != 0, f"{point}/{sig}: the run survived"
     assert TEST_TOKEN not in done.stdout + done.stderr
+    if done.returncode > 0:  # SIGTERM caught at a safe point (or a failure): one line and a hint
+        assert_one_line_error(done.stderr)
     return done
 
 
