@@ -1,4 +1,4 @@
-"""The ingress auth service in front of `/api/...` (`auth/lib/auth.ex`, spec §1.2).
+"""The ingress auth service in front of `/api/...` (`auth/lib/auth.ex`, spec ).
 
 * `Authorization: Token <t>` or `Authorization: Bearer <t>`; the scheme word is case-sensitive. Anything else
   (missing, other scheme, unknown token) -> 401, plain text `Unauthorized`.

@@ -46,7 +46,7 @@ def test_tables(world, done_pipelines: list, message_cap: int = DEFAULT_MESSAGE_
             if doc is None:
                 reports.append(row)
                 continue
-            data = tr.scope_files(world, "jobs", source.job_id)[tr.JUNIT]
+            data = tr.junit_bytes(world, source)
             row.update(file=tr.JUNIT, compressed=tr.compressed(source), bytes=len(data))
             row.update(_report_summary(doc))
             reports.append(row)

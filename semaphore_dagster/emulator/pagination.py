@@ -1,4 +1,4 @@
-"""The four pagination styles of Semaphore's API (spec §2.4), as pure functions over already-ordered lists.
+"""The four pagination styles of Semaphore's API (spec ), as pure functions over already-ordered lists.
 
 * A: Scrivener page numbers + `link`/`total`/`per-page`/`total-pages`/`page-number` headers
   (`scrivener_headers` 3.1.1: links in the order next, prev, first, last; the original query with `page`

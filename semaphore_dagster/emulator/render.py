@@ -1,4 +1,4 @@
-"""The API's JSON for each entity, exactly as `/work/shared/semaphore-api.md` describes each endpoint:
+"""The API's JSON for each entity, exactly as docs/api-behaviours.md describes each endpoint:
 field names, enum spellings (UPPERCASE names, lowercase strings or integer codes depending on the endpoint),
 timestamp formats, int64-as-string in protojson, `""` vs null, keys left out when the spec says so.
 
@@ -30,7 +30,7 @@ from semaphore_dagster.emulator.model import (
 
 EPOCH_STRING = "1970-01-01 00:00:00.000000Z"
 
-# --- timestamp formats (§2.3) ----------------------------------------------------------------------------
+# --- timestamp formats ----------------------------------------------------------------------------
 
 
 def ts_object(ts: datetime | None) -> dict:
@@ -65,7 +65,7 @@ def ts_int_or_empty(ts: datetime | None) -> int | str:
     return "" if ts is None else to_s(ts)
 
 
-# --- projects (§3.1) -------------------------------------------------------------------------------------
+# --- projects -------------------------------------------------------------------------------------
 
 
 def project_tasks(world, project: Project) -> list[dict]:
@@ -126,7 +126,7 @@ def project(world, p: Project) -> dict:
     }
 
 
-# --- workflows (§3.2) ------------------------------------------------------------------------------------
+# --- workflows ------------------------------------------------------------------------------------
 
 
 def _workflow(w: Workflow, triggered_by: int | str) -> dict:
@@ -157,7 +157,7 @@ def workflow_describe(world, w: Workflow) -> dict:
     return {"workflow": _workflow(w, w.triggered_by)}
 
 
-# --- pipelines (§3.3) ------------------------------------------------------------------------------------
+# --- pipelines ------------------------------------------------------------------------------------
 
 _PPL_TIMES = ("created_at", "pending_at", "queuing_at", "running_at", "stopping_at", "done_at")
 
@@ -270,7 +270,7 @@ def topology(world, ppl_id: str) -> list[dict]:
     return [{"name": name, "jobs": jobs, "dependencies": deps} for name, jobs, deps in world.topology(ppl_id)]
 
 
-# --- promotions (§3.4) -----------------------------------------------------------------------------------
+# --- promotions -----------------------------------------------------------------------------------
 
 
 def promotion(world, pr: Promotion) -> dict:
@@ -285,7 +285,7 @@ def promotion(world, pr: Promotion) -> dict:
     }
 
 
-# --- jobs (§3.5, protojson) ------------------------------------------------------------------------------
+# --- jobs (, protojson) ------------------------------------------------------------------------------
 
 
 def job(world, j: Job) -> dict:
@@ -321,7 +321,7 @@ def job(world, j: Job) -> dict:
     }
 
 
-# --- self-hosted agents (§3.7) ---------------------------------------------------------------------------
+# --- self-hosted agents ---------------------------------------------------------------------------
 
 
 def agent_type(world, t: AgentType) -> dict:
@@ -362,7 +362,7 @@ def agent(world, a: Agent) -> dict:
     return {"metadata": metadata, "status": {"state": a.state.lower()}}
 
 
-# --- deployment targets (§3.8) ---------------------------------------------------------------------------
+# --- deployment targets ---------------------------------------------------------------------------
 
 
 def deployment(world, d: Deployment) -> dict:
@@ -408,7 +408,7 @@ def deployment_target(world, t: DeploymentTarget) -> dict:
     }
 
 
-# --- retention policies (§3.9) ---------------------------------------------------------------------------
+# --- retention policies ---------------------------------------------------------------------------
 
 _AGE_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400))
 
@@ -433,7 +433,7 @@ def retention_policy(world, r: RetentionPolicy) -> dict:
     }
 
 
-# --- schedules (§4) --------------------------------------------------------------------------------------
+# --- schedules --------------------------------------------------------------------------------------
 
 
 def schedule(world, s: Schedule) -> dict:

@@ -1,7 +1,7 @@
 """What a route answers (`Response`) and the error-body shapes of Semaphore's backends.
 
 Semaphore's public API is served by several backends that each format errors their own way
-(`/work/shared/semaphore-api.md` §1.3, §2.1, §2.2). The helpers here name those shapes so a route says which
+(docs/api-behaviours.md). The helpers here name those shapes so a route says which
 backend it imitates:
 
 * `text`: the ingress and authorization plugs (`Unauthorized`, `Not Found`), plain, no quotes;

@@ -1,7 +1,7 @@
 """The route table: every path the emulator serves, with each backend's parameter handling and error bodies.
 
 Handlers run with `world.lock` held (the server takes it) and return a `Response`; they read the world through
-its query API and shape JSON through `render.py`. Status codes and bodies follow `/work/shared/semaphore-api.md`
+its query API and shape JSON through `render.py`. Status codes and bodies follow docs/api-behaviours.md
 (sections in the docstrings); request-count names (`Route.name`) are what `server.request_counts` and fault
 rules (`endpoint=`) use.
 """
@@ -168,7 +168,7 @@ def _not_found_text() -> r.Response:
     return r.text(404, r.NOT_FOUND)
 
 
-# --- projects (projecthub-rest-api, §3.1) ---------------------------------------------------------------------
+# --- projects (projecthub-rest-api) ---------------------------------------------------------------------
 
 
 def projects_list(env: Env, req: Request) -> r.Response:
@@ -204,7 +204,7 @@ def insights(env: Env, req: Request) -> r.Response:
     return r.Response(status, r.dumps(body))
 
 
-# --- workflows (plumber-public, §3.2) -------------------------------------------------------------------------
+# --- workflows (plumber-public) -------------------------------------------------------------------------
 
 
 def workflows_list(env: Env, req: Request) -> r.Response:
@@ -230,7 +230,7 @@ def workflows_describe(env: Env, req: Request) -> r.Response:
     return r.ok(render.workflow_describe(env.world, wf))
 
 
-# --- pipelines (plumber-public, §3.3) -------------------------------------------------------------------------
+# --- pipelines (plumber-public) -------------------------------------------------------------------------
 
 _WINDOWS = (("created_after", "created_before"), ("done_after", "done_before"))
 
@@ -279,7 +279,7 @@ def pipelines_topology(env: Env, req: Request) -> r.Response:
     return r.ok(render.topology(env.world, ppl_id))
 
 
-# --- promotions (plumber-public -> gofer, §3.4) ---------------------------------------------------------------
+# --- promotions (plumber-public -> gofer) ---------------------------------------------------------------
 
 
 def promotions_list(env: Env, req: Request) -> r.Response:
@@ -300,7 +300,7 @@ def promotions_list(env: Env, req: Request) -> r.Response:
     return _style_a(env, req, rows, max(page, 1), size, lambda p: render.promotion(env.world, p))
 
 
-# --- jobs (public-api-gateway, grpc-gateway JSON, §3.5) -------------------------------------------------------
+# --- jobs (public-api-gateway, grpc-gateway JSON) -------------------------------------------------------
 
 
 def jobs_describe(env: Env, req: Request) -> r.Response:
@@ -359,7 +359,7 @@ def _job_key(job: Any) -> tuple[int, str]:
     return (int(job.create_time.timestamp()), job.job_id)
 
 
-# --- logs (plumber-public -> loghub/loghub2, §3.6) ------------------------------------------------------------
+# --- logs (plumber-public -> loghub/loghub2) ------------------------------------------------------------
 
 
 def _truthy(value: str | None) -> bool:
@@ -480,7 +480,7 @@ def _raw_log(events: Iterator[dict]) -> Iterator[bytes]:
             yield event.get("output", "").encode()
 
 
-# --- self-hosted agents (plumber-public -> self_hosted_hub, §3.7) ---------------------------------------------
+# --- self-hosted agents (plumber-public -> self_hosted_hub) ---------------------------------------------
 
 
 def agent_types_list(env: Env, req: Request) -> r.Response:
@@ -521,7 +521,7 @@ def agents_describe(env: Env, req: Request) -> r.Response:
     return r.ok(render.agent(env.world, agent))
 
 
-# --- deployment targets (plumber-public -> gofer, §3.8) -------------------------------------------------------
+# --- deployment targets (plumber-public -> gofer) -------------------------------------------------------
 
 
 def deployment_targets_list(env: Env, req: Request) -> r.Response:
@@ -581,7 +581,7 @@ def _deployment_us(deployment: Any) -> int:
     return deployment.triggered_at_us
 
 
-# --- retention policies and schedules (§3.9, §4) --------------------------------------------------------------
+# --- retention policies and schedules --------------------------------------------------------------
 
 
 def retention_policies_describe(env: Env, req: Request) -> r.Response:

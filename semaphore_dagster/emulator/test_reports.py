@@ -174,9 +174,17 @@ def _failure_message(rng: random.Random, test: CatalogTest) -> str:
 
 
 def report(world, job: Job) -> dict | None:
-    """The `Result` document of `test-results/junit.json` for a job that published one, else None."""
+    """The `Result` document of `test-results/junit.json` for a job that published one, else None (cached
+    until the world changes; callers must not mutate it)."""
     if not world.config.test_results or not publishes(job):
         return None
+    key = ("report", job.job_id)
+    if key not in world._cache:
+        world._cache[key] = _report(world, job)
+    return world._cache[key]
+
+
+def _report(world, job: Job) -> dict:
     assert job.log is not None and job.start_time is not None and job.finish_time is not None
     ppl = world.pipelines.get(job.ppl_id)
     wf = world.workflows.get(ppl.wf_id) if ppl else None
@@ -281,10 +289,23 @@ def _ref_type(branch: str) -> str:
 def encode(document: object, gzipped: bool) -> bytes:
     """Go `encoding/json` bytes (compact), gzip-compressed under the `.json` name unless `--no-compress`."""
     raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    return gzip.compress(raw, mtime=0) if gzipped else raw
+    return (
+        gzip.compress(raw, compresslevel=1, mtime=0) if gzipped else raw
+    )  # fastest: only the framing matters
 
 
 # --- the artifact store: scopes, paths, bytes -------------------------------------------------------------
+
+
+def junit_bytes(world, job: Job) -> bytes | None:
+    """The stored bytes of a job's `test-results/junit.json` (None: it published none)."""
+    doc = report(world, job)
+    if doc is None:
+        return None
+    key = ("junit", job.job_id)
+    if key not in world._cache:
+        world._cache[key] = encode(doc, compressed(job))
+    return world._cache[key]
 
 
 def _job_files(world, job: Job) -> dict[str, bytes]:
@@ -294,7 +315,7 @@ def _job_files(world, job: Job) -> dict[str, bytes]:
     gz = compressed(job)
     summary = _summary([t for r in doc["testResults"] for s in r["suites"] for t in s["tests"]])
     return {
-        JUNIT: encode(doc, gz),
+        JUNIT: junit_bytes(world, job),
         SUMMARY: encode(summary, gz),
         RAW_XML: _xml(doc).encode(),
         "agent/job_logs.txt.gz": gzip.compress(b"(job log archive)\n", mtime=0),

@@ -1,7 +1,7 @@
 """`World`: the emulated organization and the queries the HTTP layer answers from.
 
 Every list method returns entities already in the API's order with the API's filter semantics
-(`/work/shared/semaphore-api.md`); the HTTP layer only paginates and renders (render.py). Readers hold
+(docs/api-behaviours.md); the HTTP layer only paginates and renders (render.py). Readers hold
 `world.lock` while they read; live mode (`advance`) holds it while it mutates. Sorted lists are cached and
 invalidated by `touch()`, which every mutation calls: callers must not mutate the lists they get.
 """

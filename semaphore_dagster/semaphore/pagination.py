@@ -1,4 +1,4 @@
-"""One dlt paginator per pagination style of the Semaphore API (semaphore-api.md 2.4).
+"""One dlt paginator per pagination style of the Semaphore API (docs/api-behaviours.md, "Pagination").
 
 They take page numbers and cursors, never a `link` URL verbatim (Semaphore builds that URL from its backend's
 own scheme and host, so it may read `http://...` or name another host). Each has a guard: a next page that

@@ -29,7 +29,7 @@ API_PREFIX = "/api/v1alpha"
 CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 32  # keep-alive pool size per host
 
-# --- pagination (facts of the API, see /work/shared/semaphore-api.md section 2.4) -------------------------
+# --- pagination (facts of the API, see docs/api-behaviours.md) -------------------------
 STYLE_A_PAGE_SIZE = 100  # workflows, pipelines, promotions, schedules: no server maximum
 JOBS_PAGE_SIZE = 30  # GET /jobs: server maximum
 AGENTS_PAGE_SIZE = 200  # GET /agents: server maximum

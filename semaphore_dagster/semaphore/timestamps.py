@@ -1,6 +1,6 @@
 """Every timestamp format the API uses, to a UTC `datetime` at microsecond precision (or None).
 
-Formats (semaphore-api.md 2.3): `{seconds, nanos}` objects, `"YYYY-MM-DD HH:MM:SS.ffffffZ"` strings, unix
+Formats (docs/api-behaviours.md, "Timestamps"): `{seconds, nanos}` objects, `"YYYY-MM-DD HH:MM:SS.ffffffZ"` strings, unix
 seconds as integers or decimal strings, ISO-8601 strings. Epoch zero, `"0"`, `""` and `null` mean unset.
 """
 

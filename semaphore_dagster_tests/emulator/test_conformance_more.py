@@ -399,3 +399,52 @@ def test_self_hosted_redirect_modes(world: World) -> None:
             .header("location")
             .startswith(f"{srv.base_url}/api/v1/")
         )
+
+
+def test_every_new_route_answers(server: EmulatorServer, url: str, world: World) -> None:
+    """Each route of routes_more.py answers 200 for ids the world has, and is counted under its name."""
+    from semaphore_dagster.emulator.routes_more import ROUTES
+
+    job = _published(world)
+    ppl = world.pipelines[job.ppl_id]
+    project = next(
+        p for p in world.list_projects() if any(s.project_id == p.id for s in world.people.secrets)
+    )
+    flaky = next(
+        r
+        for p in world.list_projects()
+        for r in get(url, f"{V}/projects/{p.id}/test_results/flaky_tests").json()
+    )
+    flaky_project = next(
+        p.id
+        for p in world.list_projects()
+        if get(url, f"{V}/projects/{p.id}/test_results/flaky_tests/{flaky['test_id']}").status == 200
+    )
+    people = world.people
+    values = {
+        "project_id": flaky_project,
+        "test_id": flaky["test_id"],
+        "job_id": job.job_id,
+        "ppl_id": ppl.ppl_id,
+        "wf_id": ppl.wf_id,
+        "role_id": people.roles[0].id,
+        "sa_id": people.service_accounts[0].id,
+        "secret": people.secrets[0].name,
+        "project": project.id,
+        "notification": people.notifications[0].id,
+        "dashboard": people.dashboards[0].name,
+    }
+    query = {"scope": "jobs", "scope_id": job.job_id, "path": tr.JUNIT}
+    server.reset_counts()
+    for name, path, _handler, _options in ROUTES:
+        filled = path.format(**values)
+        if name == "project_members.list":
+            filled = filled.replace(flaky_project, project.id)
+        if name == "project_secrets.describe":
+            secret = next(s for s in people.secrets if s.project_id == project.id)
+            filled = f"/api/v1/projects/{project.id}/secrets/{secret.id}"
+        params = {**query, "path": "test-results"} if name == "artifacts.list" else query
+        reply = get(url, filled, params if name.startswith("artifacts") else None)
+        assert reply.status == 200, (name, reply.status, reply.body[:200])
+    counts = server.request_counts
+    assert all(counts.get(name, 0) >= 1 for name, *_ in ROUTES), counts
