@@ -164,3 +164,30 @@ def test_cached_listings_equal_a_plain_filter(tiny_world) -> None:
                 flows_want = [w.wf_id for w in flows if inside(w.created_at)]
                 got_flows = world.list_workflows(project.id, created_after=after, created_before=before)
                 assert [w.wf_id for w in got_flows] == flows_want
+
+
+# --- per-request CPU: the environment is read once ---------------------------------------------------------
+
+
+def test_proxies_and_ca_bundle_are_read_once_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from semaphore_dagster.semaphore.client import SemaphoreClient
+
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    session = SemaphoreClient("https://acme.semaphoreci.com", "tok", "Token")._api.session
+    assert session.trust_env is False  # no proxy / netrc lookup per request
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    monkeypatch.setenv("NO_PROXY", "acme.semaphoreci.com")
+    session = SemaphoreClient("https://acme.semaphoreci.com", "tok", "Token")._api.session
+    assert not session.proxies  # NO_PROXY still applies
