@@ -35,6 +35,7 @@ from .incremental import ci_state, fingerprint, project_state, prune_known_done,
 from .jobs_list import iter_job_details
 from .organization import project_ids
 from .pagination import collect_style_a
+from .progress import Progress
 from .timestamps import to_unix_seconds, to_utc
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Chunk:
     blocks: list[dict[str, Any]]
     jobs: list[dict[str, Any]]
     gone_jobs: set[str]
+    last: bool = False  # the run's last chunk (its consumers log their final progress)
 
 
 def log_jobs(chunk: "Chunk | Details") -> list[dict[str, Any]]:
@@ -312,6 +314,7 @@ class CiPlanner:
             newest = max(newest, *(_s(r.get("done_at")) or self.run_s for r in parts[index]))
             later_done[index] = newest
         walk = JobWalk(self.ctx.client, lows[-1], lows[min(1, len(parts) - 1)])
+        progress = Progress("blocks and jobs", "pipelines", len(done))
         try:
             for index, part in enumerate(parts):
                 walk.request(lows[min(index + 1, len(parts) - 1)])  # let the walk run one part ahead
@@ -320,7 +323,11 @@ class CiPlanner:
                 found = walk.claim(stubs)
                 following = later_done[index + 1] if index + 1 < len(parts) else None
                 walk.evict(None if following is None else following + slack)
-                yield self._chunk(part, blocks, stubs, found)
+                chunk = self._chunk(part, blocks, stubs, found)
+                chunk.last = index == len(parts) - 1
+                progress.add(pipelines=len(part), jobs=len(chunk.jobs))
+                yield chunk
+            progress.done()
         finally:
             walk.close()
 

@@ -29,6 +29,7 @@ from .client import SemaphoreClient
 from .context import RunContext
 from .endpoints import TABLES
 from .errors import ConfigError
+from .progress import Progress
 from .timestamps import parse_date, parse_duration
 
 WHERE = "under [sources.semaphore] in .dlt/config.toml or as SOURCES__SEMAPHORE__{key}"
@@ -223,17 +224,28 @@ def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
     which dlt loads without its (CPU-bound) normalize step. `jobs`: a list, or the CI chunks resource (the
     fetcher is then its transformer: each chunk's logs are fetched as soon as its jobs are known)."""
     streak = job_logs.new_streak(ctx)
+    progress = Progress("job logs", "logs")
+
+    def counted(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        for batch in batches:
+            progress.add(logs=len(batch), events=sum(len(item["events"]) for item in batch))
+            yield batch
+
     if isinstance(jobs, DltResource):
 
         def chunk_logs(chunk: ci_activity.Chunk) -> Iterator[list[dict[str, Any]]]:
             if ctx.include_logs:
-                yield from job_logs.batched(job_logs.log_items(ctx, ci_activity.log_jobs(chunk), streak))
+                items = job_logs.log_items(ctx, ci_activity.log_jobs(chunk), streak)
+                yield from counted(job_logs.batched(items))
+            if chunk.last:
+                progress.done()
 
         fetcher = dlt.transformer(chunk_logs, data_from=jobs, name="log_fetch", selected=False)
     else:
 
         def log_fetch() -> Iterator[list[dict[str, Any]]]:
-            yield from job_logs.batched(job_logs.log_items(ctx, list(jobs), streak))
+            yield from counted(job_logs.batched(job_logs.log_items(ctx, list(jobs), streak)))
+            progress.done()
 
         fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
 

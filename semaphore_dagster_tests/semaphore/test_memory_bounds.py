@@ -191,3 +191,34 @@ def test_proxies_and_ca_bundle_are_read_once_from_the_environment(monkeypatch: p
     monkeypatch.setenv("NO_PROXY", "acme.semaphoreci.com")
     session = SemaphoreClient("https://acme.semaphoreci.com", "tok", "Token")._api.session
     assert not session.proxies  # NO_PROXY still applies
+
+
+# --- progress of long loads ----------------------------------------------------------------------------------
+
+
+def test_the_cli_prints_progress_per_stage(
+    tiny_world, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    from semaphore_dagster.semaphore import progress
+    from semaphore_dagster.semaphore.cli import main as load_main
+
+    monkeypatch.setattr(progress, "PROGRESS_EVERY_S", 0.0)  # a line per chunk, not per 10 s
+    monkeypatch.setattr(settings, "CHUNK_PIPELINES", 10)
+    monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+    done = [p for p in tiny_world.pipelines.values() if p.state == "DONE"]
+    jobs = sum(len(list(p.jobs())) for p in done)
+    with EmulatorServer(tiny_world, token=TEST_TOKEN) as server:
+        argv = ["--base-url", server.base_url, "--token-env", "EMU_TOKEN"]
+        argv += ["--duckdb-path", str(tmp_path / "p.duckdb"), "--pipelines-dir", str(tmp_path / "dlt")]
+        argv += ["--now", FIXED_NOW.isoformat(), "--start-date", "2026-01-01"]
+        assert load_main(argv) == 0
+    out, err = capfd.readouterr()
+    lines = [line for line in out.splitlines() if line.startswith("progress ")]
+    ci = [line for line in lines if line.startswith("progress blocks and jobs:")]
+    assert len(ci) >= 4, lines  # 31 pipelines in chunks of 10: three "so far" lines and a final one
+    assert f"{len(done)}/{len(done)} pipelines, {jobs} jobs done" in ci[-1], ci[-1]
+    assert any(line.startswith(f"progress job logs: {jobs} logs") and " done " in line for line in lines), (
+        lines
+    )
+    assert all("/s)" in line for line in lines)
+    assert "progress" not in err and TEST_TOKEN not in out
