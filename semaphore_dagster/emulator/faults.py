@@ -30,6 +30,10 @@ Kinds (what a fired rule does to the request):
   server's own host on port 1) instead of the answer: an API endpoint that redirects.
 * `garbage`: every log event's `output` starts with invalid UTF-8 bytes (`\xff\xfe`), a NUL (`\u0000`), a
   lone surrogate (`\ud800`) and an ANSI colour code (`\u001b[31m`): what a build may print.
+* `drift`: schema drift in a JSON answer's objects (the list's items, or the document and its object
+  values): `field=<name>` with `to=new` (add it, value `value=`, default `"drifted"`), `to=drop` (remove it),
+  `to=string` (a number becomes its decimal string) or `to=enum` (the value becomes `value=`, default
+  `"DRIFTED_STATE"`).
 * `redirect_host`: the self-hosted log redirect (`Location`) and style-A `link` URLs point to `host=h[:port]`
   instead (the credential-leak scenario: a client must not send its token there).
 
@@ -66,6 +70,7 @@ KINDS = (
     "redirect_host",
     "redirect",
     "garbage",
+    "drift",
 )
 # Kinds that answer instead of the route (at most one applies: the first in spec order).
 REPLACING = ("revoke", "429", "5xx", "html", "reset_before", "redirect")
@@ -78,6 +83,7 @@ KIND_KEYS: dict[str, set[str]] = {
     "trickle": {"bytes_per_s"},
     "redirect_host": {"host"},
     "redirect": {"host", "status"},
+    "drift": {"field", "to", "value"},
 }
 
 
@@ -185,6 +191,10 @@ def _rule(kind: str, params: dict[str, str], item: str) -> FaultRule:
         raise FaultSpecError(f"fault {item!r}: repeat_page needs page >= 2 (it serves page - 1)")
     if kind == "redirect_host" and not params.get("host"):
         raise FaultSpecError(f"fault {item!r}: redirect_host needs host=<host[:port]>")
+    if kind == "drift" and (
+        not params.get("field") or params.get("to") not in ("new", "drop", "string", "enum")
+    ):
+        raise FaultSpecError(f"fault {item!r}: drift needs field=<name> and to=new|drop|string|enum")
     if kind == "redirect" and params.get("status", "302") not in ("301", "302", "303", "307", "308"):
         raise FaultSpecError(f"fault {item!r}: status must be 301, 302, 303, 307 or 308")
     if kind == "5xx" and params.get("status", "503") not in ("500", "502", "503", "504"):

@@ -126,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = bytes(resp.body)  # type: ignore[arg-type]
         if kind == "garbage":
             body = _garble(body)
+        elif kind == "drift":
+            body = _drift(body, body_fault)  # type: ignore[arg-type]
         if kind == "half_json":
             body = body[: len(body) // 2]
         self.send_header("Content-Length", str(len(body)))
@@ -444,6 +446,34 @@ GARBAGE = b"\xff\xfe" + b"\\u0000" + b"\\ud800" + b"\\u001b[31m"  # the `garbage
 def _garble(body: bytes) -> bytes:
     """Prefix every log event's `output` text with GARBAGE (the JSON stays well-formed, the bytes do not)."""
     return body.replace(b'"output":"', b'"output":"' + GARBAGE)
+
+
+def _drift(body: bytes, rule: FaultRule) -> bytes:
+    """The `drift` fault (faults.py) applied to a JSON body's objects; other bodies unchanged."""
+    import json
+
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(doc, list):
+        objects = [o for o in doc if isinstance(o, dict)]
+    elif isinstance(doc, dict):
+        objects = [doc, *(v for v in doc.values() if isinstance(v, dict))]
+        objects += [o for v in doc.values() if isinstance(v, list) for o in v if isinstance(o, dict)]
+    else:
+        return body
+    field, to = rule.param("field", ""), rule.param("to", "new")
+    for obj in objects:
+        if to == "new":
+            obj[field] = rule.param("value", "drifted")
+        elif to == "drop":
+            obj.pop(field, None)
+        elif to == "string" and isinstance(obj.get(field), int | float):
+            obj[field] = str(obj[field])
+        elif to == "enum" and field in obj:
+            obj[field] = rule.param("value", "DRIFTED_STATE")
+    return r.dumps(doc)
 
 
 def _replacement(rule: FaultRule, path: str = "/", host: str = "") -> r.Response | None:

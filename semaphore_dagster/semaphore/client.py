@@ -134,14 +134,18 @@ class DeadlineReader:
         return data
 
 
+_HIGH_AT_END = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}$")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
 
 
 def _split_tail(text: str) -> tuple[str, str]:
-    """Hold back a possibly incomplete escape pair at the end (up to 12 characters after a backslash)."""
-    cut = text.rfind("\\", max(0, len(text) - 12))
+    """Hold back the end from the first backslash in its last 18 characters: an escape there may be cut, or
+    be a high surrogate whose pair (12 characters in all) is not complete yet."""
+    cut = text.find("\\", max(0, len(text) - 18))
     if cut < 0:
         return text, ""
+    if _HIGH_AT_END.search(text, 0, cut):  # never part a high surrogate from the escape after it
+        cut -= 6
     while cut > 0 and text[cut - 1] == "\\":  # start of the backslash run: escapes pair up from there
         cut -= 1
     return text[:cut], text[cut:]

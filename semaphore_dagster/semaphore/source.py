@@ -147,7 +147,12 @@ def make_client(
 
 
 def _resolve_times(now: Any, start_date: Any, lookback: Any) -> tuple[datetime, datetime, timedelta]:
-    run_start = parse_date(now) if now else datetime.now(UTC)
+    try:
+        run_start = parse_date(now) if now else datetime.now(UTC)
+    except ValueError:
+        raise ConfigError(
+            f"now {now!r} is not an ISO date-time: set it {_where('now')} or leave it unset"
+        ) from None
     run_start = run_start.astimezone(UTC).replace(microsecond=0)
     try:
         window = parse_duration(lookback if lookback not in (None, "") else settings.DEFAULT_LOOKBACK)

@@ -271,6 +271,22 @@ def _readers_view(duckdb_path: Path) -> dict[str, int]:
     return out
 
 
+def test_locked_duckdb_fails_in_one_line_then_converges(scenario: Scenario, monkeypatch, capfd) -> None:  # noqa: F811
+    """Scenario 16: another process holds the DuckDB file: one line that says so (and a hint), nothing
+    loaded; once it is released the next run converges."""
+    from semaphore_dagster_tests.conftest import holding_duckdb_lock
+
+    baseline = scenario.baseline()
+    monkeypatch.setenv("EMU_TOKEN", TEST_TOKEN)
+    with serve(make_world("tiny")) as server:
+        with holding_duckdb_lock(scenario.duckdb_path):
+            assert load_main(_cli(server, scenario)) == 1
+            line = assert_one_line_error(capfd.readouterr().err)
+            assert "lock" in line.lower(), line
+        assert scenario.load(server) is None
+    scenario.check(baseline)
+
+
 def test_disk_full_during_load_is_one_line_then_converges(scenario: Scenario, monkeypatch) -> None:  # noqa: F811
     """Scenario 16 / finding 8: the file-size limit (a full disk) hits the load step: stderr is one line plus
     a hint (it was 3,492 traceback lines), readers see no half load, the next run converges."""
@@ -320,6 +336,7 @@ BAD = [
     ({"auth_scheme": "Basic"}, "AUTH_SCHEME"),
     ({"start_date": "2999-01-01"}, "START_DATE"),
     ({"projects": ","}, "PROJECTS"),
+    ({"now": "teatime"}, "NOW"),
 ]
 
 
@@ -366,3 +383,92 @@ def test_tls_to_a_plain_port_is_not_retried(scenario: Scenario, monkeypatch, cap
     line = assert_one_line_error(capfd.readouterr().err)
     assert "TLS" in line and "BASE_URL" in line and "not retried" in line, line
     assert elapsed < 5, f"{elapsed:.1f} s: retried"
+
+
+# --- 8: schema drift --------------------------------------------------------------------------------------
+
+
+def _no_variant_columns(duckdb_path: Path) -> None:
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        variants = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'semaphore' AND column_name LIKE '%\\_\\_v\\_%' ESCAPE '\\'"
+        ).fetchall()
+    assert not variants, f"a type clash was split into variant columns: {variants}"
+
+
+def _set_column(tables_: tuple[str, ...], column: str, value):
+    def expected(tables):
+        out = dict(tables)
+        for table in tables_:
+            out[table] = [{**r, column: value(r)} for r in tables[table]]
+        return out
+
+    return expected
+
+
+DRIFT = [
+    pytest.param("pipelines.*", "drift_new_field", "new", id="8-new-field"),
+    pytest.param("pipelines.*", "commit_message", "drop", id="8-dropped-field"),
+    pytest.param("workflows.list", "triggered_by", "string", id="8-int-becomes-string"),
+    pytest.param("pipelines.*", "result", "enum", id="8-new-enum-value"),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "field", "to"), DRIFT)
+def test_schema_drift(scenario: Scenario, endpoint: str, field: str, to: str) -> None:  # noqa: F811
+    """Scenario 8: a new field arrives as a column, a dropped one is NULL (the Dagster check warns), a number
+    sent as a string is coerced to the declared type (no variant column), a new enum value is stored."""
+    baseline = scenario.baseline()
+    with serve(make_world("tiny"), faults=f"drift:endpoint={endpoint},field={field},to={to}") as server:
+        assert scenario.load(server) is None
+    _no_variant_columns(scenario.duckdb_path)
+    expected = None
+    if to == "new":
+        with duckdb.connect(str(scenario.duckdb_path), read_only=True) as con:
+            values = con.execute(f"SELECT DISTINCT {field} FROM semaphore.pipelines").fetchall()
+        assert values == [("drifted",)], values
+    elif to == "drop":
+        expected = _set_column(("pipelines",), field, lambda r: None)
+    elif to == "enum":
+        # the describe's blocks are objects of the drifted document too
+        expected = _set_column(("pipelines", "blocks"), field, lambda r: r[field] and "DRIFTED_STATE")
+    scenario.check(baseline, expected=expected)
+
+
+def test_text_repair_does_not_depend_on_where_the_body_is_cut() -> None:
+    """The UTF-8 / surrogate repair of a streamed log sees the body in arbitrary pieces: a valid surrogate
+    pair, an escaped backslash or a multi-byte character split across reads is kept as it was."""
+    import codecs
+    import itertools
+    import random
+
+    from semaphore_dagster.semaphore.client import _fix_surrogate_escapes, _split_tail
+
+    def feed(data: bytes, sizes) -> bytes:
+        decoder, pending, out, at = codecs.getincrementaldecoder("utf-8")("replace"), "", b"", 0
+        while True:
+            chunk = data[at : at + next(sizes)]
+            at += len(chunk)
+            text = pending + decoder.decode(chunk, final=not chunk)
+            text, pending = (text, "") if not chunk else _split_tail(text)
+            out += _fix_surrogate_escapes(text).encode()
+            if not chunk:
+                return out
+
+    doc = (
+        rb'{"events":[{"output":"a\ud83d\ude00b\ud800\u001b[31m\\ud800 '
+        + b"\xff"
+        + rb' \\\ud83d\ude00\udc00 end"}]}'
+    )
+    doc += "\u20ac".encode()
+    whole = feed(doc, iter([10**6, 10**6]))
+    assert whole == (
+        rb'{"events":[{"output":"a\ud83d\ude00b\ufffd\u001b[31m\\ud800 ' + "\ufffd".encode()
+        + rb' \\\ud83d\ude00\ufffd end"}]}' + "\u20ac".encode()
+    )  # fmt: skip
+    rng = random.Random(7)
+    for size in range(1, 40):
+        assert feed(doc, itertools.repeat(size)) == whole, size
+    for _ in range(200):
+        assert feed(doc, iter(lambda: rng.randint(1, 9), None)) == whole
