@@ -64,6 +64,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="send Content-Type: application/json on plumber/projecthub JSON (default: none, as inferred)",
     )
     parser.add_argument(
+        "--feature",
+        action="append",
+        default=[],
+        metavar="NAME=on|off",
+        help="an organization feature flag (artifacts_api, superjerry_tests, project_level_secrets, "
+        "secrets_exposed_content, secrets_access_policy); repeat for several",
+    )
+    parser.add_argument(
         "--promotions-without-switch",
         choices=("error", "empty"),
         default="error",
@@ -90,6 +98,16 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _parse_features(values: list[str]) -> dict[str, bool]:
+    out = {}
+    for value in values:
+        name, _, state = value.partition("=")
+        if not name or state not in ("on", "off"):
+            raise ValueError(f"--feature {value!r}: use NAME=on or NAME=off, e.g. secrets_exposed_content=on")
+        out[name] = state == "on"
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from semaphore_dagster.emulator import EmulatorServer, World, WorldConfig
     from semaphore_dagster.emulator.faults import FaultSpec, FaultSpecError
@@ -109,6 +127,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        features = _parse_features(args.feature)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     world = World.generate(config)
     if args.export_ground_truth:
         files = world.export_json(args.export_ground_truth)
@@ -128,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         link_base=args.link_base,
         json_content_type=args.json_content_type,
         promotions_without_switch=args.promotions_without_switch,
+        features=features,
     )
     try:
         server.start()
@@ -166,6 +190,7 @@ def _banner(server, world, args: argparse.Namespace, token: str) -> str:  # noqa
         f"  token:    {token}",
         f"  now:      {now}{' (live, x' + str(args.live_speed) + ')' if args.live else ''}",
         f"  logs:     {args.log_mode}{'; faults: ' + args.faults if args.faults else ''}",
+        f"  artifact store (signed URLs, no Authorization header): {server.store_url}",
         "Try:",
         f"  curl -i {auth} {api}/projects",
     ]

@@ -24,9 +24,14 @@ ROLE_SCOPES = {0: "UNSPECIFIED", 1: "ORG", 2: "PROJECT"}
 def _page_no(ctx: RunContext, path: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """All rows of a `page_no` listing: until `total_pages`, or a short page when there is none."""
     rows: list[dict[str, Any]] = []
+    previous: list[Any] = []
     for page_no in range(MAX_PAGES):
         body = ctx.client.get_json(path, {**params, "page_no": page_no, "page_size": PAGE_SIZE}) or {}
         items = list(body.get(key) or [])
+        ids = [item.get("id") for item in items if isinstance(item, dict)]
+        if ids and ids == previous:  # a server that ignores page_no: stop instead of looping
+            break
+        previous = ids
         rows += items
         total = body.get("total_pages")
         if (isinstance(total, int) and page_no + 1 >= total) or (total is None and len(items) < PAGE_SIZE):

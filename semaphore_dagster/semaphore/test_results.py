@@ -121,6 +121,11 @@ def fetch_report(
         except AuthError as exc:
             if FEATURE_GATE in str(exc).lower():
                 return {"row": _row(job, "FEATURE_DISABLED", _reason(exc)), "suites": [], "cases": []}
+            if "(Permission denied)" in str(
+                exc
+            ):  # the token lacks project.artifacts.view: not a refused token
+                message = "Permission denied: the token needs project.view and project.artifacts.view"
+                return {"row": _row(job, "ERROR", message), "suites": [], "cases": []}
             raise
         except ApiError as exc:
             return {"row": _row(job, "ERROR", str(exc)), "suites": [], "cases": []}

@@ -107,6 +107,7 @@ def test_cli_sigint_also_stops_cleanly() -> None:
         (["--faults", "boom:rate=1"], "unknown kind 'boom'"),
         (["--scale", "galactic"], "unknown scale 'galactic'"),
         (["--now", "yesterday"], "is not ISO-8601"),
+        (["--feature", "artifacts_api"], "use NAME=on or NAME=off"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(args: list[str], message: str) -> None:

@@ -18,6 +18,7 @@ from .conftest import assert_table_equal, load, read_tables
 # a tiny world with flaky re-runs, partial re-runs (reused test jobs) and long failure messages
 TEST_WORLD = dict(seed=3, failure_rate=0.4, flaky_rate=0.4, partial_rerun_rate=0.4)
 NEW_TABLES = (*TEST_RESULT_TABLES, "flaky_tests")
+RESULT_RESOURCES = ("projects", "workflows", "pipelines", "blocks", "jobs", "promotions", *TEST_RESULT_TABLES)
 
 
 def files_bytes(*roots: Path) -> bytes:
@@ -151,3 +152,12 @@ def test_small_world_equals_ground_truth(tmp_path: Path) -> None:
         assert_table_equal(table, tables[table], truth[table])
     with duckdb.connect(str(tmp_path / "semaphore_ci.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM semaphore.test_cases").fetchall()[0][0] > 10_000
+
+
+def test_missing_artifacts_permission_is_an_error_row_not_a_failed_run(tmp_path: Path) -> None:
+    world = make_world("tiny")
+    with EmulatorServer(world, token=TEST_TOKEN, permissions={"project.view"}) as server:
+        load(server, tmp_path / "semaphore_ci.duckdb", tmp_path / "pipelines", resources=RESULT_RESOURCES)
+    tables = read_tables(tmp_path / "semaphore_ci.duckdb", ("test_reports", "jobs"))
+    assert tables["jobs"] and {r["outcome"] for r in tables["test_reports"]} == {"ERROR"}
+    assert "project.artifacts.view" in tables["test_reports"][0]["message"]
