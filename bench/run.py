@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `semaphore_da
 from bench.config import FULL, QUICK  # noqa: E402
 from bench.dagster_overhead import section_dagster  # noqa: E402
 from bench.report import machine, markdown  # noqa: E402
-from bench.scale import section_scale  # noqa: E402
+from bench.scale import section_log_policy, section_scale  # noqa: E402
 from bench.sections import (  # noqa: E402
     Bench,
     section_floor,
@@ -40,6 +40,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "logs": section_logs,
     "dagster": section_dagster,
     "scale": section_scale,
+    "log_policy": section_log_policy,
 }
 NEEDS_WORLD = {"full_load", "floor", "incremental", "dagster"}
 

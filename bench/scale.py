@@ -63,3 +63,24 @@ def section_scale(bench: Any) -> None:
         bench.results["medium_wall_vs_cpu"] = out["medium"]["wall_vs_cpu"]
     if "small" in out:
         bench.results["cpu_ms_per_request"] = out["small"]["cpu_ms_per_request"]
+
+
+def section_log_policy(bench: Any) -> None:
+    """Requests and wall of a full first load of `small` (tiny with --quick) at 0 ms under each log policy
+    (and a 2,000-byte tail): fewer logs wanted, fewer requests."""
+    scale = "tiny" if bench.plan.name == "quick" else "small"
+    out: dict[str, Any] = {}
+    for label, args in (
+        ("all", {}),
+        ("failed", {"log_policy": "failed"}),
+        ("none", {"log_policy": "none"}),
+        ("all_tail_2000", {"log_tail_bytes": 2000}),
+    ):
+        entry = measure_scale(bench, scale, args)
+        out[label] = {
+            k: entry[k] for k in ("wall_s", "loader_cpu_s", "requests", "peak_rss_mb", "log_events")
+        }
+    bench.results["log_policy"] = {"scale": scale, **out}
+    base = out["all"]["requests"]
+    bench.results["log_policy_failed_requests_ratio"] = round(out["failed"]["requests"] / base, 3)
+    bench.results["log_policy_none_requests_ratio"] = round(out["none"]["requests"] / base, 3)
