@@ -260,6 +260,36 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{key} {_fmt(value, 3)}" for key, value in dag.items() if not isinstance(value, dict)
             )
         )
+    scale = r.get("scale")
+    if scale:
+        lines += [
+            "",
+            *_table(
+                (
+                    "scale (0 ms, emulator in its own process)",
+                    "pipelines / jobs / log events",
+                    "wall s (loader CPU s)",
+                    "wall / CPU",
+                    "requests",
+                    "CPU ms / request",
+                    "loader peak RSS MiB",
+                    "emulator CPU s",
+                ),
+                [
+                    (
+                        name,
+                        f"{e['world']['pipelines']:,} / {e['world']['jobs']:,} / {e['log_events']:,}",
+                        f"{e['wall_s']} ({e['loader_cpu_s']})",
+                        _fmt(e["wall_vs_cpu"], 2),
+                        f"{e['requests']:,}",
+                        _fmt(e["cpu_ms_per_request"], 2),
+                        _fmt(e["peak_rss_mb"], 0),
+                        _fmt(e["emulator_cpu_s"], 1),
+                    )
+                    for name, e in scale.items()
+                ],
+            ),
+        ]
     errors = r.get("errors")
     if errors:
         extra.append(

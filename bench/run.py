@@ -1,4 +1,5 @@
-"""The benchmark: `uv run python bench/run.py [--quick] [--json PATH] [--only SECTION ...] [--keep]`.
+"""The benchmark: `uv run python bench/run.py [--quick] [--json PATH] [--only SECTION ...] [--keep]
+[--scale large]`.
 
 One process tree, one sitting, fixed seeds: the emulator serves in this process on 127.0.0.1, every measured
 load runs in its own subprocess with a fresh DuckDB file and dlt working dir. See BENCHMARKS.md for what is
@@ -21,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `semaphore_da
 from bench.config import FULL, QUICK  # noqa: E402
 from bench.dagster_overhead import section_dagster  # noqa: E402
 from bench.report import machine, markdown  # noqa: E402
+from bench.scale import section_log_policy, section_scale  # noqa: E402
 from bench.sections import (  # noqa: E402
     Bench,
     section_floor,
@@ -37,6 +39,8 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "incremental": section_incremental,
     "logs": section_logs,
     "dagster": section_dagster,
+    "scale": section_scale,
+    "log_policy": section_log_policy,
 }
 NEEDS_WORLD = {"full_load", "floor", "incremental", "dagster"}
 
@@ -56,6 +60,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the work dirs (DuckDB files, logs) for inspection"
     )
+    parser.add_argument(
+        "--scale",
+        action="append",
+        choices=["large"],
+        default=[],
+        help="also load this scale in the scale section (tiny, small and medium always run)",
+    )
     return parser.parse_args(argv)
 
 
@@ -67,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     root = Path(tempfile.mkdtemp(prefix="semaphore-bench-"))
     bench = Bench(plan=plan, root=root)
-    bench.results.update(plan=plan.name, machine=machine(), sections=chosen)
+    bench.results.update(plan=plan.name, machine=machine(), sections=chosen, extra_scales=args.scale)
     errors: dict[str, str] = {}
     started = time.perf_counter()
     for name in chosen:

@@ -47,9 +47,13 @@ def ground_truth(
     log_mode: str = "cloud",
     test_message_max_chars: int = 4096,
     features: dict[str, bool] | None = None,
+    log_policy: str = "all",
+    log_tail_bytes: int | None = None,
 ) -> dict[str, list[dict]]:
     """All tables. `log_mode="self_hosted"` when the server redirects every log (job_logs.source);
-    `features`: the server's org features (`EmulatorServer(features=...)`) where they change what is served."""
+    `features`: the server's org features (`EmulatorServer(features=...)`) where they change what is served.
+    `log_policy`: `all`, `failed` (logs of FAILED jobs only) or `none`; `log_tail_bytes`: the last events whose
+    output passes that many bytes are stored (instead of the first `log_max_bytes`)."""
     from semaphore_dagster.emulator import ground_truth_more as more
     from semaphore_dagster.emulator.render import project_tasks
 
@@ -78,7 +82,9 @@ def ground_truth(
         logs, events = [], []
         for p in done:
             for j in p.jobs():
-                row, rows = _job_log(world, p, j, log_max_bytes, log_mode)
+                if log_policy == "none" or (log_policy == "failed" and j.result != "FAILED"):
+                    continue
+                row, rows = _job_log(world, p, j, log_max_bytes, log_mode, log_tail_bytes)
                 logs.append(row)
                 events.extend(rows)
         tables["job_logs"] = logs
@@ -361,7 +367,9 @@ def _schedule(s) -> dict:
     }
 
 
-def _job_log(world, p: Pipeline, j: Job, cap: int | None, log_mode: str) -> tuple[dict, list[dict]]:
+def _job_log(
+    world, p: Pipeline, j: Job, cap: int | None, log_mode: str, tail: int | None = None
+) -> tuple[dict, list[dict]]:
     log: JobLog = world.job_log(j.job_id)
     row = {
         "job_id": j.job_id,
@@ -381,6 +389,8 @@ def _job_log(world, p: Pipeline, j: Job, cap: int | None, log_mode: str) -> tupl
     events = []
     count = size = 0
     truncated = False
+    if tail is not None:
+        return row, _tail_rows(j.job_id, list(log.event_dicts()), tail, row)
     for event in log.event_dicts():
         if not truncated:
             events.append(_event_row(j.job_id, count, event))
@@ -390,6 +400,20 @@ def _job_log(world, p: Pipeline, j: Job, cap: int | None, log_mode: str) -> tupl
             truncated = True
     row.update(event_count=count, bytes=size, stored_event_count=len(events), truncated=truncated)
     return row, events
+
+
+def _tail_rows(job_id: str, events: list[dict], tail: int, row: dict) -> list[dict]:
+    """The shortest run of last events whose output is more than `tail` bytes (all when the log is not)."""
+    sizes = [len(e.get("output", "").encode()) for e in events]
+    first, kept = len(events), 0
+    while first > 0 and kept <= tail:
+        first -= 1
+        kept += sizes[first]
+    total = sum(sizes)
+    row.update(
+        event_count=len(events), bytes=total, stored_event_count=len(events) - first, truncated=total > tail
+    )
+    return [_event_row(job_id, seq, events[seq]) for seq in range(first, len(events))]
 
 
 def _event_row(job_id: str, seq: int, e: dict) -> dict:

@@ -154,11 +154,19 @@ def decode_job_token(token: str) -> tuple[int, str]:
 def keyset_page(
     items: Sequence[T], key: Callable[[T], tuple[int, str]], page_size: int, token: str
 ) -> tuple[list[T], str]:
-    """Items ordered by `key` descending; the token is the key of the last row served (exclusive)."""
+    """Items ordered by `key` descending; the token is the key of the last row served (exclusive). The page
+    is found by binary search (log n keys), so a page costs its own rows, not the whole list."""
     start = 0
     if token:
         after = decode_job_token(token)
-        start = next((i for i, item in enumerate(items) if key(item) < after), len(items))
+        low, high = 0, len(items)
+        while low < high:  # first index whose key is below `after` (keys descend)
+            middle = (low + high) // 2
+            if key(items[middle]) < after:
+                high = middle
+            else:
+                low = middle + 1
+        start = low
     rows = list(items[start : start + page_size])
     more = start + page_size < len(items)
     return rows, encode_job_token(key(rows[-1])) if rows and more else ""

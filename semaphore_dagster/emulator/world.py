@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from semaphore_dagster.emulator.config import WorldConfig
 from semaphore_dagster.emulator.logs import JobLog, job_log_for
@@ -117,6 +118,8 @@ class World:
         log_mode: str = "cloud",
         test_message_max_chars: int = 4096,
         features: dict[str, bool] | None = None,
+        log_policy: str = "all",
+        log_tail_bytes: int | None = None,
     ) -> dict[str, list[dict]]:
         """Every table of docs/tables.md as flat rows, derived from the model (see ground_truth.py).
 
@@ -125,7 +128,14 @@ class World:
         from semaphore_dagster.emulator.ground_truth import ground_truth
 
         return ground_truth(
-            self, log_max_bytes, store_deployment_parameter_values, log_mode, test_message_max_chars, features
+            self,
+            log_max_bytes,
+            store_deployment_parameter_values,
+            log_mode,
+            test_message_max_chars,
+            features,
+            log_policy=log_policy,
+            log_tail_bytes=log_tail_bytes,
         )
 
     def export_json(self, path: str | Path, log_max_bytes: int | None = None) -> list[Path]:
@@ -186,10 +196,29 @@ class World:
         created_after: int | None = None,
         created_before: int | None = None,
     ) -> list[Workflow]:
-        """Newest first; `created_after`/`created_before` are strict, in unix seconds."""
+        """Newest first; `created_after`/`created_before` are strict, in unix seconds. The result is cached per
+        query (every page of a listing asks the same), and the created window is found by binary search."""
+        key = ("wf_q", project_id, branch_name, label, requester_id, created_after, created_before)
+        return self._cached(
+            key,
+            lambda: self._filter_workflows(
+                project_id, branch_name, label, requester_id, created_after, created_before
+            ),
+        )
+
+    def _filter_workflows(
+        self,
+        project_id: str,
+        branch_name: str | None,
+        label: str | None,
+        requester_id: str | None,
+        created_after: int | None,
+        created_before: int | None,
+    ) -> list[Workflow]:
         labels = None if label is None else {label, f"refs/tags/{label}", f"pull-request-{label}"}
         out = []
-        for w in self._workflows_of(project_id):
+        rows = _created_slice(self._workflows_of(project_id), created_after, created_before)
+        for w in rows:
             if branch_name is not None and w.branch_name != branch_name:
                 continue
             if labels is not None and w.branch_name not in labels:
@@ -233,10 +262,42 @@ class World:
         pr_head_branch: str | None = None,
         pr_target_branch: str | None = None,
     ) -> list[Pipeline]:
-        """Newest first by creation. Times are strict unix seconds; any `done_*` also restricts to DONE."""
+        """Newest first by creation. Times are strict unix seconds; any `done_*` also restricts to DONE.
+        Cached per query (every page of a listing asks the same); the created window by binary search."""
+        query = (
+            project_id,
+            wf_id,
+            branch_name,
+            yml_file_path,
+            created_after,
+            created_before,
+            done_after,
+            done_before,
+            label,
+            queue_id,
+            pr_head_branch,
+            pr_target_branch,
+        )
+        return self._cached(("ppl_q", *query), lambda: self._filter_pipelines(*query))
+
+    def _filter_pipelines(
+        self,
+        project_id: str | None,
+        wf_id: str | None,
+        branch_name: str | None,
+        yml_file_path: str | None,
+        created_after: int | None,
+        created_before: int | None,
+        done_after: int | None,
+        done_before: int | None,
+        label: str | None,
+        queue_id: str | None,
+        pr_head_branch: str | None,
+        pr_target_branch: str | None,
+    ) -> list[Pipeline]:
         done_filter = done_after is not None or done_before is not None
         out = []
-        for p in self._pipelines_sorted(project_id, wf_id):
+        for p in _created_slice(self._pipelines_sorted(project_id, wf_id), created_after, created_before):
             if branch_name is not None and p.branch_name != branch_name:
                 continue
             if yml_file_path is not None and p.pipeline_file != yml_file_path:
@@ -356,6 +417,26 @@ class World:
 
     def schedule(self, id_or_name: str) -> Schedule | None:
         return next((s for s in self.schedules if id_or_name in (s.id, s.name)), None)
+
+
+def _first(rows: list, below: Callable[[Any], bool]) -> int:
+    """The first index where `below(row)` holds, for a predicate false then true along `rows`."""
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        if below(rows[middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _created_slice(rows: list, after: int | None, before: int | None) -> list:
+    """The rows (newest first by `created_at`) that can be in the strict window (after, before): a slice
+    found by binary search; `_in_window` still decides each row (rows without a time stay in)."""
+    start = 0 if before is None else _first(rows, lambda row: row.created_at < _from_s(before))
+    end = len(rows) if after is None else _first(rows, lambda row: not row.created_at > _from_s(after))
+    return rows[start : max(start, end)]
 
 
 def _in_window(ts: datetime | None, after: int | None, before: int | None) -> bool:

@@ -71,7 +71,7 @@ def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dic
     fewer than `settings.LOG_FETCH_RUNS` runs have tried (a log that fails for good is not fetched forever),
     read from the destination with the pipeline's SQL client, completed loads only. A missing dataset or
     `jobs` table means no jobs; a missing `job_logs` table means no logs yet. Each job carries `attempts`
-    (runs that tried its log so far), which the next `job_logs` row counts on from."""
+    (runs that tried its log so far), which the next `job_logs` row counts on from, and its `result`."""
     window = (to_utc(start), to_utc(end))
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
@@ -82,7 +82,7 @@ def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dic
         where = f"WHERE j.state = 'FINISHED' AND j.finish_time >= %s AND j.finish_time < %s AND {done_jobs}"
         order = " ORDER BY j.finish_time, j.job_id"
         with_logs = (
-            f"SELECT j.job_id, j.ppl_id, j.finish_time, l.attempts FROM {jobs} j "
+            f"SELECT j.job_id, j.ppl_id, j.finish_time, l.attempts, j.result FROM {jobs} j "
             f"LEFT JOIN (SELECT * FROM {logs} l WHERE {done_logs}) l ON l.job_id = j.job_id {where} "
             f"AND (l.job_id IS NULL OR (l.outcome = 'ERROR' AND coalesce(l.attempts, 1) < "
             f"{int(settings.LOG_FETCH_RUNS)}))"
@@ -92,11 +92,18 @@ def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dic
         except DatabaseUndefinedRelation:
             try:
                 rows = sql.execute_sql(
-                    f"SELECT j.job_id, j.ppl_id, j.finish_time, 0 FROM {jobs} j {where}" + order, *window
+                    f"SELECT j.job_id, j.ppl_id, j.finish_time, 0, j.result FROM {jobs} j {where}" + order,
+                    *window,
                 )
             except DatabaseUndefinedRelation:
                 return []
     return [
-        {"job_id": r[0], "ppl_id": r[1], "finish_time": to_utc(r[2]), "attempts": int(r[3] or 0)}
+        {
+            "job_id": r[0],
+            "ppl_id": r[1],
+            "finish_time": to_utc(r[2]),
+            "attempts": int(r[3] or 0),
+            "result": r[4],  # for `log_policy=failed` in job_logs_source
+        }
         for r in rows or []
     ]

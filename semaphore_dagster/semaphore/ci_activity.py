@@ -21,8 +21,8 @@ The CI resources share this planner and its state: load them together (the Dagst
 """
 
 import logging
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,7 @@ from .incremental import ci_state, fingerprint, project_state, prune_known_done,
 from .jobs_list import iter_job_details
 from .organization import project_ids
 from .pagination import collect_style_a
+from .progress import Progress
 from .timestamps import to_unix_seconds, to_utc
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,110 @@ class Details:
     blocks: list[dict[str, Any]]
     jobs: list[dict[str, Any]]
     gone_jobs: set[str]
+
+
+@dataclass
+class Chunk:
+    """Up to CHUNK_PIPELINES pipelines newly seen DONE, described, with their blocks and jobs: the unit of
+    work the blocks, jobs, job logs and test results resources consume (so what is held does not grow with
+    the organization, and a pipeline's logs start as soon as its jobs are known)."""
+
+    pipelines: dict[str, dict[str, Any]]
+    blocks: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    gone_jobs: set[str]
+    last: bool = False  # the run's last chunk (its consumers log their final progress)
+
+
+def log_jobs(chunk: "Chunk | Details") -> list[dict[str, Any]]:
+    """The jobs of a chunk whose logs a run may fetch, with their result (the run's `log_policy` chooses
+    among them, see log_policy.py)."""
+    return [
+        {
+            "job_id": j["job_id"],
+            "ppl_id": j["ppl_id"],
+            "finish_time": j.get("finish_time"),
+            "result": j.get("result"),
+            "gone": j["job_id"] in chunk.gone_jobs,
+        }
+        for j in chunk.jobs
+    ]
+
+
+class JobWalk:
+    """`GET /jobs?states=FINISHED` (cursor-paginated, so serial), walked newest first in a background thread
+    down to `cutoff`, never further ahead than the lowest create time a chunk asked for (`request`). Details
+    are held until a chunk claims them or `evict` knows no pipeline still to come can own them: the walk
+    overlaps the describes and the logs, and holds about one chunk's worth of jobs, not the organization's."""
+
+    def __init__(self, client: Any, cutoff: int, target: int) -> None:
+        self._client = client
+        self._cutoff = cutoff
+        self._cond = threading.Condition()
+        self._held: dict[str, tuple[int, dict[str, Any]]] = {}  # job_id -> (create time, details)
+        self._frontier: int | None = None  # create time of the last job walked
+        self._target: int | None = target
+        self._done = self._closed = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="semaphore-jobs", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            stop = datetime.fromtimestamp(self._cutoff, UTC)
+            for detail in iter_job_details(self._client, ("FINISHED",), stop):
+                created = _s(detail.get("create_time"))
+                with self._cond:
+                    self._held[detail["job_id"]] = (created, detail)
+                    if created:
+                        self._frontier = created if self._frontier is None else min(self._frontier, created)
+                    self._cond.notify_all()
+                    while not self._closed and self._passed(self._target):
+                        self._cond.wait()
+                    if self._closed:
+                        return
+        except BaseException as exc:  # handed to the chunk that waits (ApiError, ...)
+            self._error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _passed(self, low: int | None) -> bool:
+        return low is not None and self._frontier is not None and self._frontier < low
+
+    def request(self, low: int) -> None:
+        with self._cond:
+            self._target = low if self._target is None else min(self._target, low)
+            self._cond.notify_all()
+
+    def wait_past(self, low: int) -> None:
+        """Block until every listed job created at or after `low` was walked (or the walk ended)."""
+        self.request(low)
+        with self._cond:
+            while not self._done and not self._passed(low):
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+
+    def claim(self, job_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        with self._cond:
+            return {j: self._held.pop(j)[1] for j in job_ids if j in self._held}
+
+    def evict(self, newer_than: int | None) -> None:
+        """Drop held details created after `newer_than` (all of them when None: no pipeline left)."""
+        with self._cond:
+            if newer_than is None:
+                self._held.clear()
+            else:
+                for job_id in [j for j, (created, _) in self._held.items() if created > newer_than]:
+                    del self._held[job_id]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._held.clear()
+            self._cond.notify_all()
 
 
 class CiPlanner:
@@ -190,34 +295,64 @@ class CiPlanner:
 
     # --- blocks and jobs ------------------------------------------------------------------------------------
 
-    def details(self) -> Details:
-        return self.ctx.memo("ci_details", self._details)
-
-    def _details(self) -> Details:
+    def chunks(self) -> Iterator["Chunk"]:
+        """Blocks and jobs of the pipelines newly seen DONE, one bounded `Chunk` at a time (see `JobWalk`)."""
         plan = self.plan()
-        done = list(plan.newly_done.values())
+        done = sorted(plan.newly_done.values(), key=lambda r: _s(r.get("created_at")), reverse=True)
         if not done:
-            return Details([], [], set())
-        # The jobs list is cursor-paginated (serial): walk it in the background while the describes run.
-        walker_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semaphore-jobs")
-        listed = walker_pool.submit(self._finished_jobs_since, self._jobs_cutoff(done, plan.first_run))
+            return
+        size = settings.CHUNK_PIPELINES
+        parts = [done[i : i + size] for i in range(0, len(done), size)]
+        floor = self.start_s if plan.first_run else self.floor_s
+        slack = int(settings.JOB_LIST_SLACK.total_seconds())
+        lows = [max(_s(part[-1].get("created_at")), floor) - slack for part in parts]
+        # newest done_at among this part and the older ones: a listed job created after it (plus slack)
+        # belongs to none of the pipelines still to come, so it is not held
+        later_done = [0] * len(parts)
+        newest = 0
+        for index in range(len(parts) - 1, -1, -1):
+            newest = max(newest, *(_s(r.get("done_at")) or self.run_s for r in parts[index]))
+            later_done[index] = newest
+        walk = JobWalk(self.ctx.client, lows[-1], lows[min(1, len(parts) - 1)])
+        progress = Progress("blocks and jobs", "pipelines", len(done))
         try:
-            bodies = list(
-                self.ctx.parallel_map(lambda r: self._describe_pipeline(r["ppl_id"], detailed=True), done)
-            )
-            finished = listed.result()
+            for index, part in enumerate(parts):
+                walk.request(lows[min(index + 1, len(parts) - 1)])  # let the walk run one part ahead
+                blocks, stubs = self._describe_part(part)
+                walk.wait_past(lows[index])
+                found = walk.claim(stubs)
+                following = later_done[index + 1] if index + 1 < len(parts) else None
+                walk.evict(None if following is None else following + slack)
+                chunk = self._chunk(part, blocks, stubs, found)
+                chunk.last = index == len(parts) - 1
+                progress.add(pipelines=len(part), jobs=len(chunk.jobs))
+                yield chunk
+            progress.done()
         finally:
-            walker_pool.shutdown(wait=True, cancel_futures=True)
+            walk.close()
+
+    def _describe_part(
+        self, part: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        bodies = self.ctx.parallel_map(lambda r: self._describe_pipeline(r["ppl_id"], detailed=True), part)
         blocks: list[dict[str, Any]] = []
         stubs: dict[str, dict[str, Any]] = {}
-        for ppl, body in zip(done, bodies, strict=True):
+        for ppl, body in zip(part, bodies, strict=True):
             for raw_block in (body or {}).get("blocks") or []:
                 block = normalize.block(raw_block, ppl["ppl_id"])
                 blocks.append(block)
                 for raw_job in raw_block.get("jobs") or []:
                     stub = normalize.block_job(raw_job, ppl["ppl_id"], block["block_id"])
                     stubs[stub["job_id"]] = stub
-        found = {job_id: finished[job_id] for job_id in stubs if job_id in finished}
+        return blocks, stubs
+
+    def _chunk(
+        self,
+        part: list[dict[str, Any]],
+        blocks: list[dict[str, Any]],
+        stubs: dict[str, dict[str, Any]],
+        found: dict[str, dict[str, Any]],
+    ) -> "Chunk":
         missing = sorted(set(stubs) - found.keys())
         gone: set[str] = set()
         for job_id, raw in zip(missing, self.ctx.parallel_map(self._describe_job, missing), strict=True):
@@ -226,19 +361,21 @@ class CiPlanner:
             else:
                 found[job_id] = normalize.job_details(raw)
         jobs = [normalize.job(stub, found.get(job_id)) for job_id, stub in stubs.items()]
+        return Chunk({r["ppl_id"]: r for r in part}, blocks, jobs, gone)
+
+    def details(self) -> Details:
+        """Every chunk at once (tests and callers that want one list; the source streams `chunks()`)."""
+        return self.ctx.memo("ci_details", self._details)
+
+    def _details(self) -> Details:
+        blocks: list[dict[str, Any]] = []
+        jobs: list[dict[str, Any]] = []
+        gone: set[str] = set()
+        for chunk in self.chunks():
+            blocks.extend(chunk.blocks)
+            jobs.extend(chunk.jobs)
+            gone |= chunk.gone_jobs
         return Details(blocks, jobs, gone)
-
-    def _jobs_cutoff(self, pipelines: list[dict[str, Any]], first_run: bool) -> int:
-        """How far back the jobs list is walked: the oldest newly DONE pipeline, but not before the lookback
-        (start date on a first run); older pipelines' jobs are described one by one."""
-        oldest = min(_s(p.get("created_at")) for p in pipelines)
-        floor = self.start_s if first_run else self.floor_s
-        return max(oldest, floor) - int(settings.JOB_LIST_SLACK.total_seconds())
-
-    def _finished_jobs_since(self, cutoff: int) -> dict[str, dict[str, Any]]:
-        """`GET /jobs?states=FINISHED`, newest first, 30 a page, down to jobs created before `cutoff`."""
-        stop = datetime.fromtimestamp(cutoff, UTC)
-        return {d["job_id"]: d for d in iter_job_details(self.ctx.client, ("FINISHED",), stop)}
 
     def _describe_job(self, job_id: str) -> dict[str, Any] | None:
         try:
@@ -249,17 +386,8 @@ class CiPlanner:
             return None
 
     def log_jobs(self) -> list[dict[str, Any]]:
-        """Jobs whose logs this run fetches: every job of the pipelines newly seen DONE."""
-        details = self.details()
-        return [
-            {
-                "job_id": j["job_id"],
-                "ppl_id": j["ppl_id"],
-                "finish_time": j.get("finish_time"),
-                "gone": j["job_id"] in details.gone_jobs,
-            }
-            for j in details.jobs
-        ]
+        """Jobs whose logs this run may fetch: every job of the pipelines newly seen DONE."""
+        return log_jobs(self.details())
 
     # --- promotions ------------------------------------------------------------------------------------------
 
@@ -326,12 +454,18 @@ def pipelines(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
     yield list(planner.plan().pipelines.values())
 
 
-def blocks(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
-    yield planner.details().blocks
+def chunks(planner: CiPlanner) -> Iterator[Chunk]:
+    yield from planner.chunks()
 
 
-def jobs(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
-    yield planner.details().jobs
+def blocks(chunk: Chunk) -> Iterator[list[dict[str, Any]]]:
+    if chunk.blocks:
+        yield chunk.blocks
+
+
+def jobs(chunk: Chunk) -> Iterator[list[dict[str, Any]]]:
+    if chunk.jobs:
+        yield chunk.jobs
 
 
 def promotions(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:

@@ -45,6 +45,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-concurrency", type=int, help="parallel requests")
     parser.add_argument("--log-max-bytes", type=int, help="cap of stored log output per job")
     parser.add_argument("--no-logs", action="store_true", help="do not fetch job logs")
+    parser.add_argument("--log-policy", help="which job logs to fetch: all (default), failed or none")
+    parser.add_argument("--log-tail-bytes", type=int, help="keep the last N output bytes of each log")
     parser.add_argument("--request-timeout", type=float, help="read timeout of one request, seconds")
     parser.add_argument(
         "--request-deadline", type=float, help="total time one request may take (connect + body), seconds"
@@ -67,7 +69,7 @@ def _source_options(args: argparse.Namespace) -> dict[str, Any]:
             raise ConfigError(f"environment variable {args.token_env} (from --token-env) is not set or empty")
         options["api_token"] = token
     keys = ("auth_scheme", "start_date", "lookback", "max_concurrency", "log_max_bytes", "now")
-    for key in (*keys, "request_timeout", "request_deadline"):
+    for key in (*keys, "request_timeout", "request_deadline", "log_policy", "log_tail_bytes"):
         value = getattr(args, key)
         if value is not None:
             options[key] = value

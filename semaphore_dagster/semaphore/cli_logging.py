@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from .progress import LOGGER_NAME as PROGRESS_LOGGER
 from .redaction import redact_text
 
 DEBUG_LOG_NAME = "semaphore-load.log"
@@ -78,6 +79,14 @@ class DebugLog:
         console.setFormatter(_OneLine())
         console.addFilter(self._filter)
         ours.addHandler(console)
+        # progress of long loads (INFO, progress.py) on stdout, beside the summary: stderr stays for failures
+        progress = logging.StreamHandler(sys.stdout)
+        progress.setLevel(logging.INFO)
+        progress.addFilter(lambda record: record.name == PROGRESS_LOGGER)
+        progress.setFormatter(logging.Formatter("%(message)s"))
+        progress.addFilter(self._filter)
+        ours.addHandler(progress)
+        self._progress = progress
         trace = logging.getLogger(TRACE_LOGGER)
         trace.setLevel(logging.DEBUG)
         trace.propagate = False
@@ -93,7 +102,7 @@ class DebugLog:
     def stop(self) -> None:
         """Undo `start` (the CLI may run several times in one process, e.g. in tests)."""
         ours = logging.getLogger("semaphore_dagster")
-        for handler in (self.handler, getattr(self, "_console", None)):
+        for handler in (self.handler, getattr(self, "_console", None), getattr(self, "_progress", None)):
             if handler is None:
                 continue
             for name in ("dlt", "semaphore_dagster", "py.warnings", TRACE_LOGGER):

@@ -27,6 +27,8 @@ class RunContext:
     max_concurrency: int
     log_max_bytes: int
     include_logs: bool = True
+    log_policy: str = "all"  # which logs to fetch: all | failed | none (log_policy.py)
+    log_tail_bytes: int | None = None  # keep the last N output bytes of each log instead of the first
     store_deployment_parameter_values: bool = False
     projects: tuple[str, ...] | None = None  # allow-list of names or ids
     gone: list[str] = field(default_factory=list)  # ids that answered 404 after being seen before

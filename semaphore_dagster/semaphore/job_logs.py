@@ -2,7 +2,8 @@
 
 Bounded memory: the body is never held whole. `ijson` parses the event array incrementally from the socket;
 events are stored until their `output` text passes `log_max_bytes` (the event that crosses the cap is kept,
-later ones are only counted), so a 100 MB log costs the cap, not 100 MB several times over.
+later ones are only counted), so a 100 MB log costs the cap, not 100 MB several times over. With
+`log_tail_bytes` the last events are kept instead, in a window of about that many bytes (log_policy.py).
 
 The log body is consumed after dlt's retrying `send()` has returned, so a body cut off mid-stream (or a
 trickling body past the request deadline) escapes dlt's retry: we retry the whole log here, with the same
@@ -24,6 +25,7 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +35,7 @@ import pyarrow as pa
 import requests
 import urllib3
 
-from . import normalize, settings
+from . import log_policy, normalize, settings
 from .client import DeadlineReader, ForeignRedirect, SemaphoreClient, _short_body
 from .context import RunContext
 from .errors import ApiError
@@ -103,9 +105,17 @@ def clean_text(value: Any) -> Any:
     return value
 
 
-def _read_events(body: DeadlineReader, job_id: str, cap: int) -> tuple[list[dict[str, Any]], int, int, bool]:
-    """Stream-parse `{"events": [...]}`; returns (stored event rows, event count, output bytes, truncated)."""
+def _read_events(
+    body: DeadlineReader, job_id: str, cap: int, tail: int | None = None
+) -> tuple[list[dict[str, Any]], int, int, bool]:
+    """Stream-parse `{"events": [...]}`; returns (stored event rows, event count, output bytes, truncated).
+
+    Head (`tail` None): events are stored until their output passes `cap`. Tail: a window of the last events
+    whose output passes `tail` (the oldest is dropped while the rest still pass it), so at most `tail` bytes
+    plus one event are held; `seq` stays the event's index in the whole log."""
     stored: list[dict[str, Any]] = []
+    window: deque[tuple[int, dict[str, Any]]] = deque()
+    held = 0  # output bytes in `window`
     count = size = 0
     truncated = False
     for event in ijson.items(body, "events.item", use_float=True):
@@ -113,13 +123,21 @@ def _read_events(body: DeadlineReader, job_id: str, cap: int) -> tuple[list[dict
             event = {}
         event = {k: clean_text(v) for k, v in event.items()}
         output = event.get("output")
-        if isinstance(output, str):
-            size += len(output.encode("utf-8"))
-        if not truncated:
+        length = len(output.encode("utf-8")) if isinstance(output, str) else 0
+        size += length
+        if tail is not None:
+            window.append((length, normalize.log_event(event, job_id, count)))
+            held += length
+            while held - window[0][0] > tail:
+                held -= window.popleft()[0]
+        elif not truncated:
             stored.append(normalize.log_event(event, job_id, count))
             if size > cap:
                 truncated = True
         count += 1
+    if tail is not None:
+        stored = [row for _, row in window]
+        truncated = size > tail
     return stored, count, size, truncated
 
 
@@ -143,6 +161,7 @@ def fetch_log(
     job: dict[str, Any],
     log_max_bytes: int,
     streak: _Streak | None = None,
+    log_tail_bytes: int | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Fetch one job's log. Returns (job_logs row, job_log_events rows).
 
@@ -192,7 +211,7 @@ def fetch_log(
             ends = getattr(response, "_semaphore_deadline", time.monotonic() + client.request_deadline)
             body = DeadlineReader(response, ends, repair_utf8=True)
             try:
-                events, count, size, truncated = _read_events(body, job_id, log_max_bytes)
+                events, count, size, truncated = _read_events(body, job_id, log_max_bytes, log_tail_bytes)
             except requests.exceptions.ReadTimeout:
                 problems.append(
                     f"body not complete within {client.request_deadline:.0f} s (request_deadline)"
@@ -230,13 +249,22 @@ def _done(
     return row, events
 
 
-def log_items(ctx: RunContext, jobs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Fetch the logs of `jobs` in parallel (bounded), one item per job for the two log transformers."""
+def new_streak(ctx: RunContext) -> _Streak:
+    """One outage counter per run (shared by the chunks of a run)."""
+    return _Streak(max(settings.LOG_OUTAGE_STREAK, 2 * ctx.max_concurrency))
 
-    streak = _Streak(max(settings.LOG_OUTAGE_STREAK, 2 * ctx.max_concurrency))
+
+def log_items(
+    ctx: RunContext, jobs: list[dict[str, Any]], streak: _Streak | None = None
+) -> Iterator[dict[str, Any]]:
+    """Fetch the logs of `jobs` that the run's `log_policy` wants, in parallel (bounded), one item per job
+    for the two log transformers."""
+
+    jobs = log_policy.select(ctx.log_policy, jobs)
+    streak = streak or new_streak(ctx)
 
     def one(job: dict[str, Any]) -> dict[str, Any]:
-        row, events = fetch_log(ctx.client, job, ctx.log_max_bytes, streak)
+        row, events = fetch_log(ctx.client, job, ctx.log_max_bytes, streak, ctx.log_tail_bytes)
         return {"row": row, "events": events}
 
     yield from ctx.parallel_map(one, jobs)

@@ -15,6 +15,26 @@ from .errors import ConfigError
 LOADER_FILE_FORMAT = "parquet"  # 50x faster than insert_values on DuckDB, bounded memory (stack-notes)
 
 
+DUCKDB_MEMORY_LIMIT = "256MB"  # DuckDB's default is 80% of RAM; it spills to <file>.tmp beyond this
+
+
+def capped_duckdb(credentials: Any) -> Any:
+    """A DuckDB file path (given, or DESTINATION__DUCKDB__CREDENTIALS / `.dlt/config.toml`) as credentials
+    that cap DuckDB's memory at DUCKDB_MEMORY_LIMIT: by default DuckDB may take 80% of the machine while it
+    ingests and merges the load's files, so the loader's peak grew with the organization (measured in
+    BENCHMARKS.md). Credentials objects and connections are left as they are (their owner decides)."""
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    if credentials is None:
+        try:
+            credentials = dlt.config.get("destination.duckdb.credentials")
+        except Exception:  # not configured: dlt's default file (<pipeline_name>.duckdb), uncapped
+            return None
+    if not isinstance(credentials, (str, Path)) or str(credentials).startswith(":"):
+        return credentials  # an object, a connection, or :memory: / :pipeline:
+    return DuckDbCredentials(str(credentials), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+
+
 def make_pipeline(
     pipeline_name: str = "semaphore",
     destination: Any = "duckdb",
@@ -26,6 +46,8 @@ def make_pipeline(
     `credentials`, the path comes from DESTINATION__DUCKDB__CREDENTIALS or `.dlt/config.toml`."""
     try:
         if isinstance(destination, str):
+            if destination == "duckdb":
+                credentials = capped_duckdb(credentials)
             destination = Destination.from_reference(destination, credentials=credentials)
     except UnknownDestinationModule:
         name = str(destination)

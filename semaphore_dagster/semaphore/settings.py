@@ -39,5 +39,8 @@ PROJECTS_MAX_PAGE = 100  # GET /projects: `page` is 1..100
 CREATED_OVERLAP = timedelta(minutes=10)  # listings re-read this much before the last watermark
 JOB_LIST_SLACK = timedelta(minutes=2)  # jobs list walk goes this far below the oldest needed pipeline
 
+# --- bounded work units ----------------------------------------------------------------------------------
+CHUNK_PIPELINES = 200  # pipelines newly DONE described, matched with their jobs and logged per chunk
+
 # --- security --------------------------------------------------------------------------------------------
 REDACTED = "<redacted>"

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import dlt
 from dlt.common.typing import TSecretStrValue
+from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from . import (
@@ -21,12 +22,14 @@ from . import (
     test_results,
 )
 from . import dashboards as dashboards_mod
+from . import log_policy as log_policy_mod
 from . import notifications as notifications_mod
 from .ci_activity import CiPlanner
 from .client import SemaphoreClient
 from .context import RunContext
 from .endpoints import TABLES
 from .errors import ConfigError
+from .progress import Progress
 from .timestamps import parse_date, parse_duration
 
 WHERE = "under [sources.semaphore] in .dlt/config.toml or as SOURCES__SEMAPHORE__{key}"
@@ -208,15 +211,48 @@ def _resource(fn: Any, table: str, **hints: Any) -> Any:
     )
 
 
+def _transformer(fn: Any, parent: Any, table: str) -> Any:
+    spec = TABLES[table]
+    return dlt.transformer(
+        fn,
+        data_from=parent,
+        name=table,
+        primary_key=list(spec.primary_key),
+        write_disposition=spec.write_disposition,
+        columns=spec.dlt_columns(),
+    )
+
+
 def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
     """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it. The fetcher yields
     batches of fetched logs (bounded by LOG_BATCH_BYTES of stored output); events go out as Arrow tables,
-    which dlt loads without its (CPU-bound) normalize step."""
+    which dlt loads without its (CPU-bound) normalize step. `jobs`: a list, or the CI chunks resource (the
+    fetcher is then its transformer: each chunk's logs are fetched as soon as its jobs are known)."""
+    streak = job_logs.new_streak(ctx)
+    progress = Progress("job logs", "logs")
 
-    def log_fetch() -> Iterator[list[dict[str, Any]]]:
-        yield from job_logs.batched(job_logs.log_items(ctx, jobs() if callable(jobs) else list(jobs)))
+    def counted(batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        for batch in batches:
+            progress.add(logs=len(batch), events=sum(len(item["events"]) for item in batch))
+            yield batch
 
-    fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
+    if isinstance(jobs, DltResource):
+
+        def chunk_logs(chunk: ci_activity.Chunk) -> Iterator[list[dict[str, Any]]]:
+            if ctx.include_logs:
+                items = job_logs.log_items(ctx, ci_activity.log_jobs(chunk), streak)
+                yield from counted(job_logs.batched(items))
+            if chunk.last:
+                progress.done()
+
+        fetcher = dlt.transformer(chunk_logs, data_from=jobs, name="log_fetch", selected=False)
+    else:
+
+        def log_fetch() -> Iterator[list[dict[str, Any]]]:
+            yield from counted(job_logs.batched(job_logs.log_items(ctx, list(jobs), streak)))
+            progress.done()
+
+        fetcher = dlt.resource(log_fetch, name="log_fetch", selected=False)
 
     def rows(batch: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield [item["row"] for item in batch]
@@ -260,6 +296,8 @@ def semaphore_source(
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
     include_logs: bool = True,
+    log_policy: str = log_policy_mod.DEFAULT_LOG_POLICY,
+    log_tail_bytes: int | None = None,
     store_deployment_parameter_values: bool = False,
     now: datetime | str | None = None,
     request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
@@ -290,6 +328,7 @@ def semaphore_source(
     )
     run_start, start, window = _resolve_times(now, start_date, lookback)
     projects = _allow_list(projects)
+    policy = log_policy_mod.validate_policy(log_policy, include_logs, _where("log_policy"))
     ctx = RunContext(
         client=client,
         run_start=run_start,
@@ -297,7 +336,9 @@ def semaphore_source(
         lookback=window,
         max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
         log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
-        include_logs=bool(include_logs),
+        include_logs=policy != log_policy_mod.NONE,
+        log_policy=policy,
+        log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
         store_deployment_parameter_values=bool(store_deployment_parameter_values),
         projects=tuple(projects) if projects else None,
     )
@@ -319,11 +360,8 @@ def semaphore_source(
     def r_pipelines() -> Iterator[Any]:
         yield from ci_activity.pipelines(planner)
 
-    def r_blocks() -> Iterator[Any]:
-        yield from ci_activity.blocks(planner)
-
-    def r_jobs() -> Iterator[Any]:
-        yield from ci_activity.jobs(planner)
+    def r_ci_chunks() -> Iterator[Any]:
+        yield from ci_activity.chunks(planner)
 
     def r_promotions() -> Iterator[Any]:
         yield from ci_activity.promotions(planner)
@@ -340,12 +378,11 @@ def semaphore_source(
     def r_deployments() -> Iterator[Any]:
         yield from deployments.deployments(ctx)
 
-    def log_jobs() -> list[dict[str, Any]]:
-        return planner.log_jobs() if ctx.include_logs else []
+    # blocks, jobs, job logs and test results: transformers of one hidden stream of bounded chunks
+    ci_chunks = dlt.resource(r_ci_chunks, name="ci_chunks", selected=False)
 
-    # --- test results, people and access, secrets metadata, notifications, dashboards ---
-    def test_jobs() -> list[dict[str, Any]]:
-        return test_results.planner_jobs(planner) if include_test_results else []
+    def test_jobs(chunk: ci_activity.Chunk) -> list[dict[str, Any]]:
+        return test_results.chunk_jobs(chunk) if include_test_results else []
 
     def r_flaky() -> Iterator[Any]:
         yield from test_results.flaky_tests(ctx, organization.project_ids(ctx))
@@ -375,10 +412,11 @@ def semaphore_source(
         _resource(r_projects, "projects"),
         _resource(r_workflows, "workflows"),
         _resource(r_pipelines, "pipelines"),
-        _resource(r_blocks, "blocks"),
-        _resource(r_jobs, "jobs"),
+        ci_chunks,
+        _transformer(ci_activity.blocks, ci_chunks, "blocks"),
+        _transformer(ci_activity.jobs, ci_chunks, "jobs"),
         _resource(r_promotions, "promotions"),
-        *_log_resources(ctx, log_jobs),
+        *_log_resources(ctx, ci_chunks),
         _resource(r_agent_types, "agent_types"),
         _resource(r_agents, "agents"),
         _resource(r_targets, "deployment_targets"),
@@ -387,7 +425,7 @@ def semaphore_source(
         _resource(r_schedules, "schedules"),
         *test_results.test_result_resources(
             ctx,
-            test_jobs,
+            (ci_chunks, test_jobs),
             _positive_int("test_message_max_chars", test_message_max_chars, 0),
             _positive_int("test_report_max_bytes", test_report_max_bytes, 1),
         ),
@@ -410,6 +448,8 @@ def job_logs_source(
     api_token: TSecretStrValue | None = dlt.secrets.value,
     auth_scheme: str = settings.DEFAULT_AUTH_SCHEME,
     log_max_bytes: int = settings.DEFAULT_LOG_MAX_BYTES,
+    log_policy: str = log_policy_mod.DEFAULT_LOG_POLICY,
+    log_tail_bytes: int | None = None,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     request_timeout: float = settings.DEFAULT_REQUEST_TIMEOUT,
     max_attempts: int = settings.DEFAULT_MAX_ATTEMPTS,
@@ -417,8 +457,9 @@ def job_logs_source(
     backoff_factor: float = settings.DEFAULT_BACKOFF_FACTOR,
     request_deadline: float | None = None,
 ) -> Any:
-    """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time): no incremental cursor, the
-    caller (a Dagster day partition) chooses the jobs. Resources `job_logs` and `job_log_events`."""
+    """The logs of exactly `jobs` (dicts with job_id, ppl_id, finish_time, and `result` for
+    `log_policy=failed`): no incremental cursor, the caller (a Dagster day partition) chooses the jobs, the
+    policy filters them. Resources `job_logs` and `job_log_events`."""
     client = make_client(
         base_url,
         api_token,
@@ -439,6 +480,8 @@ def job_logs_source(
         lookback=timedelta(0),
         max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
         log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
+        log_policy=log_policy_mod.validate_policy(log_policy, True, _where("log_policy")),
+        log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
     )
     chosen = [dict(job) for job in jobs or []]
     return _tag(_log_resources(ctx, chosen), client)

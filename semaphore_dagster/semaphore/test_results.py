@@ -270,10 +270,14 @@ def _suites_and_cases(
 
 
 def report_items(
-    ctx: RunContext, jobs: list[dict[str, Any]], message_cap: int, max_bytes: int
+    ctx: RunContext,
+    jobs: list[dict[str, Any]],
+    message_cap: int,
+    max_bytes: int,
+    reuse: _Reuse | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Fetch the reports of `jobs` in parallel (bounded), in batches for the three transformers."""
-    reuse = _Reuse(ctx)
+    reuse = reuse or _Reuse(ctx)
     batch: list[dict[str, Any]] = []
     for item in ctx.parallel_map(lambda job: fetch_report(ctx, job, reuse, message_cap, max_bytes), jobs):
         batch.append(item)
@@ -285,13 +289,23 @@ def report_items(
 
 
 def test_result_resources(ctx: RunContext, jobs: Any, message_cap: int, max_bytes: int) -> list[Any]:
-    """A hidden fetcher and the transformers `test_reports`, `test_suites`, `test_cases` fed by it."""
+    """A hidden fetcher and the transformers `test_reports`, `test_suites`, `test_cases` fed by it. `jobs`: a
+    list, or `(parent resource, fn)` where `fn(item)` gives the jobs of each parent item (the CI chunks: each
+    chunk's reports are fetched as soon as its jobs are known, one reuse cache for the run)."""
+    if isinstance(jobs, tuple):
+        parent, jobs_of = jobs
+        reuse = _Reuse(ctx)
 
-    def fetch() -> Iterator[list[dict[str, Any]]]:
-        chosen = jobs() if callable(jobs) else list(jobs)
-        yield from report_items(ctx, chosen, message_cap, max_bytes)
+        def fetch_chunk(item: Any) -> Iterator[list[dict[str, Any]]]:
+            yield from report_items(ctx, jobs_of(item), message_cap, max_bytes, reuse)
 
-    fetcher = dlt.resource(fetch, name="test_report_fetch", selected=False)
+        fetcher = dlt.transformer(fetch_chunk, data_from=parent, name="test_report_fetch", selected=False)
+    else:
+
+        def fetch() -> Iterator[list[dict[str, Any]]]:
+            yield from report_items(ctx, list(jobs), message_cap, max_bytes)
+
+        fetcher = dlt.resource(fetch, name="test_report_fetch", selected=False)
 
     def part(key: str):
         def rows(batch: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -319,10 +333,16 @@ def test_result_resources(ctx: RunContext, jobs: Any, message_cap: int, max_byte
 
 def planner_jobs(planner: Any) -> list[dict[str, Any]]:
     """The jobs of the pipelines this run saw DONE for the first time, with what reuse resolution needs."""
-    details = planner.details()
-    plan = planner.plan()
+    return _report_jobs(planner.details(), planner.plan().newly_done)
+
+
+def chunk_jobs(chunk: Any) -> list[dict[str, Any]]:
+    """`planner_jobs` for one CI chunk (its blocks, jobs and pipelines)."""
+    return _report_jobs(chunk, chunk.pipelines)
+
+
+def _report_jobs(details: Any, pipelines: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     block_names = {b["block_id"]: b.get("name") for b in details.blocks}
-    pipelines = plan.newly_done
     out = []
     for job in details.jobs:
         if str(job.get("state") or "").upper() != "FINISHED":
