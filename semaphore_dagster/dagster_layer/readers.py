@@ -91,7 +91,8 @@ class Reader:
         if "_dlt_load_id" in self.columns(table) and self.has_table("_dlt_loads"):
             loads = self.raw("_dlt_loads")
             return (
-                f'(SELECT * FROM {self.raw(table)} WHERE "_dlt_load_id" IN '
+                # NULL: a row written before its table had `_dlt_load_id` (Arrow rows had none before).
+                f'(SELECT * FROM {self.raw(table)} WHERE "_dlt_load_id" IS NULL OR "_dlt_load_id" IN '
                 f'(SELECT load_id FROM {loads} WHERE status = 0)) AS "{name}"'
             )
         return f'{self.raw(table)} AS "{name}"'

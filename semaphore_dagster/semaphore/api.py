@@ -63,7 +63,8 @@ def completed_loads_filter(sql: Any, alias: str) -> str:
     a package table by table, so rows of a failed or killed load can be in a table before their load is
     complete; readers see completed loads only (docs/source.md, "No half load visible")."""
     loads = sql.make_qualified_table_name("_dlt_loads")
-    return f"{alias}._dlt_load_id IN (SELECT load_id FROM {loads} WHERE status = 0)"
+    # NULL: a row written before its table had `_dlt_load_id` (earlier versions loaded Arrow rows without it).
+    return f"({alias}._dlt_load_id IS NULL OR {alias}._dlt_load_id IN (SELECT load_id FROM {loads} WHERE status = 0))"
 
 
 def jobs_needing_logs(pipeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:

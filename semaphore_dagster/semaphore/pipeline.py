@@ -44,6 +44,9 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     """A dlt pipeline into `destination` (a name or a destination object). For DuckDB without
     `credentials`, the path comes from DESTINATION__DUCKDB__CREDENTIALS or `.dlt/config.toml`."""
+    # dlt adds `_dlt_load_id` to Arrow tables (job_log_events) only when asked: without it their rows could
+    # not be told apart by load, and readers see completed loads only (docs/source.md, "No half load visible").
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     try:
         if isinstance(destination, str):
             if destination == "duckdb":

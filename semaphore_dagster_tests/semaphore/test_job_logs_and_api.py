@@ -71,3 +71,22 @@ def test_refetch_with_a_smaller_cap_replaces_all_events(
     tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
     assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"])
     assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
+
+
+def test_arrow_loaded_log_events_carry_their_load_id(
+    emulator, duckdb_path: Path, pipelines_dir: Path
+) -> None:
+    """job_log_events reach dlt as Arrow tables; their rows must name their load like every other table's,
+    or readers could not keep a half-finished load out of sight (docs/source.md, "No half load visible")."""
+    import duckdb
+
+    load(emulator, duckdb_path, pipelines_dir)
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        events, missing, complete = con.sql(
+            "SELECT count(*), count(*) FILTER (WHERE _dlt_load_id IS NULL), "
+            "count(*) FILTER (WHERE _dlt_load_id IN (SELECT load_id FROM semaphore._dlt_loads WHERE status = 0)) "
+            "FROM semaphore.job_log_events"
+        ).fetchall()[0]
+    assert events > 0
+    assert missing == 0
+    assert complete == events

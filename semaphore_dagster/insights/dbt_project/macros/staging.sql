@@ -6,8 +6,10 @@
     semaphore_dagster/semaphore/endpoints.py), cast to their type, NULL for a column the table lacks; a
     missing table reads as empty. Only rows of completed loads are visible:
     `_dlt_load_id IN (SELECT load_id FROM _dlt_loads WHERE status = 0)` (docs/source.md); without
-    `_dlt_loads` there is no completed load yet, so nothing. A table without a `_dlt_load_id` column (dlt
-    adds none to Arrow tables unless `normalize.parquet_normalizer.add_dlt_load_id` is set) cannot be
+    `_dlt_loads` there is no completed load yet, so nothing. The source sets
+    `normalize.parquet_normalizer.add_dlt_load_id` so Arrow-loaded tables (job_log_events) carry it too; a NULL
+    `_dlt_load_id` is a row written before its table had the column, and is visible. A table without the column
+    (written by an older version) cannot be
     filtered: it is read whole.
 
     `overrides` maps a column to an SQL expression over the typed columns (e.g. a derived fallback). -#}
@@ -45,7 +47,7 @@ FROM (
         {% if filtered %}CAST(_dlt_load_id AS {{ semaphore_insights.contract_type('text') }}){% else %}CAST(NULL AS {{ semaphore_insights.contract_type('text') }}){% endif %} AS _dlt_load_id
     {% if filtered -%}
     FROM {{ src }}
-    WHERE _dlt_load_id IN (SELECT load_id FROM {{ loads }} WHERE status = 0)
+    WHERE _dlt_load_id IS NULL OR _dlt_load_id IN (SELECT load_id FROM {{ loads }} WHERE status = 0)
     {%- elif readable -%}
     FROM {{ src }}  -- no _dlt_load_id column: read whole
     {%- else -%}
