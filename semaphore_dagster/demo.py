@@ -1,9 +1,10 @@
 """`semaphore-dagster demo`: the whole thing, end to end, on a local emulated Semaphore organization.
 
 Without `--ui`: start the emulator (small world, free loopback port, in this process), point the code
-location's resources at it (`SemaphoreResource`, `DestinationResource`), materialize every asset, a range of job-log partitions (one
-single-run backfill) and every check through Dagster into `./semaphore_ci.duckdb`, print a summary, write the
-insights report when that room provides it, exit 0 (1 when a run or a check failed).
+location's resources at it (`SemaphoreResource`, `DestinationResource`), materialize every table, the day
+partitions (job logs, test results) of every day as one single-run backfill, the dbt insights and the report,
+with every check, through Dagster into `./semaphore_ci.duckdb` (or PostgreSQL with `--destination postgres`),
+print a summary, exit 0 (1 when a run or a check failed).
 
 With `--ui`: the same first load, then the emulator keeps producing pipelines (live mode) and `dagster dev`
 serves the code location on 127.0.0.1 with schedules and the sensor on. Ctrl-C stops what it started.
@@ -112,9 +113,12 @@ def _run(args: argparse.Namespace, duckdb_file: Path) -> int:
         destination = _destination(args, duckdb_file, dlt_dir)
         print(f"Emulated Semaphore organization ({args.scale}) at {server.base_url}")
         home = _fresh_dagster_home(duckdb_file) if args.ui else None
+        report = Path(args.report).expanduser().absolute()
+        report.unlink(missing_ok=True)  # the demo's own output: a report shown below is this run's
+        os.environ["SEMAPHORE_REPORT_PATH"] = str(report)  # where the report asset writes (restored after)
         ok = _load_everything(semaphore, destination, first_day, last_day, home)
-        if destination.kind == "duckdb":
-            _write_report(duckdb_file, Path(args.report))
+        if report.exists():
+            print(f"\nInsights report: {report}")
         if not args.ui:
             return 0 if ok else 1
         assert home is not None
@@ -243,14 +247,13 @@ def _load_everything(
 
     settings = DagsterSettings(logs_start_date=first_day, destination_kind=destination.kind)
     defs = build_definitions(settings, {"semaphore": semaphore, "destination": destination})
-    rest = destination.kind == "duckdb"  # the insights read the DuckDB file (Postgres: their own pass)
     started = time.monotonic()
     if home is None:
         with dg.DagsterInstance.ephemeral() as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR", rest)
+            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
     else:
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR", rest)
+            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
     elapsed = time.monotonic() - started
     if destination.kind == "duckdb" and destination.path().exists():
         _mark_duckdb_file(destination.path())
@@ -279,20 +282,6 @@ def _print_summary(destination: Any, outcomes: list[Any], elapsed: float) -> boo
             print(f"  {name:<26} {value}")
     all_runs_ok = bool(outcomes) and all(o.success for o in outcomes)
     return all_runs_ok and not failed
-
-
-def _write_report(duckdb_file: Path, out_path: Path) -> None:
-    """The insights room's HTML report, when that room provides it."""
-    try:
-        from semaphore_dagster.insights.report import write_report
-    except ImportError:
-        return
-    try:
-        written = write_report(duckdb_file, out_path.expanduser().absolute())
-    except Exception as exc:  # the report is a bonus: the load and its checks already decided the outcome
-        print(f"\nInsights report not written: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return
-    print(f"\nInsights report: {written or out_path}")
 
 
 # --- the UI --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Materialize the whole code location through Dagster, in dependency order, in three in-process runs:
 
 1. every unpartitioned Semaphore table, with their checks;
-2. the job-log partitions of a range of days, as one single-run backfill, with their checks;
+2. the day partitions (job logs, test results) of a range of days, as one single-run backfill, with their
+   checks;
 3. whatever else the code location holds (e.g. the insights room's assets), with their checks.
 
 Used by `semaphore-dagster demo` and by the end-to-end tests.
@@ -13,7 +14,7 @@ from datetime import date
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from semaphore_dagster.dagster_layer.catalog import LOG_TABLES, TABLES, table_key
+from semaphore_dagster.dagster_layer.catalog import TABLES, table_key
 
 TABLES_JOB = "__semaphore_tables"
 LOGS_JOB = "__semaphore_job_logs_range"
@@ -38,8 +39,9 @@ class RunOutcome:
 
 
 def _selections() -> tuple[dg.AssetSelection, dg.AssetSelection]:
-    table_keys = [table_key(t) for t in TABLES if t not in LOG_TABLES]
-    log_keys = [table_key(t) for t in LOG_TABLES]
+    # The day-partitioned tables (job logs, test results) go in the one partitioned backfill run.
+    table_keys = [table_key(t) for t, info in TABLES.items() if not info.partitioned]
+    log_keys = [table_key(t) for t, info in TABLES.items() if info.partitioned]
     return dg.AssetSelection.assets(*table_keys), dg.AssetSelection.assets(*log_keys)
 
 
