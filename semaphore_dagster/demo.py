@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,13 +95,23 @@ def _destination(args: argparse.Namespace, duckdb_file: Path, dlt_dir: str) -> A
     return DestinationResource(duckdb_path=str(duckdb_file), pipelines_dir=dlt_dir)
 
 
+def _demo_dlt_dir(duckdb_file: Path) -> Path:
+    """dlt's working folder of the demo's pipelines, kept after the demo (so `dlt pipeline
+    --pipelines-dir .dlt_data/demo semaphore_ci info` / `show` can look at them) and emptied at its start: the
+    demo starts from an empty destination, and a previous demo's local state would make dlt skip data."""
+    path = duckdb_file.parent / ".dlt_data" / "demo"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 def _run(args: argparse.Namespace, duckdb_file: Path) -> int:
     from semaphore_dagster.resources import SemaphoreResource
 
     token = f"demo-{secrets.token_hex(12)}"
+    dlt_dir = str(_demo_dlt_dir(duckdb_file))
     with (
         _restored_environment(),
-        tempfile.TemporaryDirectory(prefix="semaphore-demo-dlt-") as dlt_dir,
         _emulator(args, token, live=args.ui) as server,
     ):
         first_day, last_day = _log_days(server)

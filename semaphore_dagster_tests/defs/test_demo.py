@@ -1,5 +1,6 @@
 """`semaphore-dagster demo` end to end, as a new user runs it (slow)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +11,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _env_clean() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+
+
 def _demo(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env_clean = {
-        k: v for k, v in __import__("os").environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))
-    }
     return subprocess.run(
         [sys.executable, "-m", "semaphore_dagster.cli", "demo", "--scale", "tiny", *args],
         cwd=cwd,
-        env=env_clean,
+        env=_env_clean(),
         capture_output=True,
         text=True,
         timeout=900,
@@ -38,7 +40,27 @@ def test_demo_runs_to_a_clean_finish_and_can_run_again(tmp_path: Path) -> None:
     finally:
         con.close()
     assert jobs > 0 and logs > 0
+    assert (tmp_path / "semaphore_report.html").stat().st_size > 0
     assert "demo-" not in (first.stdout + first.stderr)  # the demo token is never printed
+    # dlt's own tools see what the demo wrote (its working folder is kept in .dlt_data/demo)
+    info = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dlt",
+            "pipeline",
+            "--pipelines-dir",
+            ".dlt_data/demo",
+            "semaphore_ci",
+            "info",
+        ],
+        cwd=tmp_path,
+        env={**_env_clean(), "DESTINATION__DUCKDB__CREDENTIALS": str(db)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert info.returncode == 0 and "semaphore_ci" in info.stdout, info.stdout[-2000:] + info.stderr[-2000:]
     second = _demo(tmp_path)  # replaces its own file
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
 
@@ -178,3 +200,12 @@ def test_demo_loads_into_postgres(pg_server, tmp_path: Path) -> None:
     with psycopg2.connect(url) as con, con.cursor() as cur:
         cur.execute("SELECT count(*) FROM semaphore.jobs")
         assert cur.fetchall()[0][0] > 0
+        # every insight and the report, on PostgreSQL too
+        cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'semaphore_insights' "
+            "AND table_name IN ('pipeline_performance', 'pipeline_reliability', 'dora_summary', 'flaky_jobs')"
+        )
+        assert cur.fetchall()[0][0] == 4
+        cur.execute("SELECT count(*) FROM semaphore_insights.pipeline_performance")
+        assert cur.fetchall()[0][0] > 0
+    assert (tmp_path / "semaphore_report.html").stat().st_size > 0

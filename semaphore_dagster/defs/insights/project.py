@@ -6,6 +6,9 @@ project (`dbt parse`: local, no network, a few seconds), and then read as is: im
 with a fresh manifest costs only reading it.
 """
 
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -30,10 +33,20 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return not path.exists() or path.stat().st_mtime < newest_source_mtime(Path(project.project_dir))
 
 
+def ensure_dbt_on_path() -> None:
+    """dagster-dbt runs `dbt` from PATH (its manifest preparer takes no executable). Our console script can be
+    started by its full path without the environment's `bin` on PATH (`.venv/bin/semaphore-dagster demo`, a
+    supervisor): then put the `dbt` installed beside this Python first on this process's PATH."""
+    if shutil.which("dbt"):
+        return
+    bin_dir = Path(sys.executable).parent
+    if (bin_dir / "dbt").exists():
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 def ensure_manifest(project: DbtProject) -> Path:
     """Parse the project when its manifest is missing or stale; returns the manifest's path."""
-    import os
-
+    ensure_dbt_on_path()
     for key, value in DBT_BASE_ENV.items():
         os.environ.setdefault(key, value)
     project.prepare_if_dev()
