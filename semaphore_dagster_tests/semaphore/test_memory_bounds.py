@@ -1,6 +1,7 @@
 """Blocks, jobs, logs and test results go through the loader in bounded chunks of pipelines: the result equals
 the ground truth with the same requests as one big chunk, the logs of the first chunk start while the jobs
-list is still being walked, and the loader's peak memory does not follow the size of the organization."""
+list is still being walked, and a small first load stays within the memory budget. Also: emulator listings
+whose page costs its rows, the environment read once per client, and the CLI's progress lines."""
 
 import json
 import os
