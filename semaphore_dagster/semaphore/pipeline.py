@@ -15,12 +15,15 @@ from .errors import ConfigError
 LOADER_FILE_FORMAT = "parquet"  # 50x faster than insert_values on DuckDB, bounded memory (stack-notes)
 
 
-DUCKDB_MEMORY_LIMIT = "256MB"  # DuckDB's default is 80% of RAM; it spills to <file>.tmp beyond this
+# DuckDB's defaults are 80% of RAM and one thread per core; beyond the limit it spills to <file>.tmp. Measured
+# at medium (BENCHMARKS.md): peak 1,174 MiB uncapped (bench), 709 with 256MB, 588 with 128MB and one thread.
+DUCKDB_MEMORY_LIMIT = "128MB"
+DUCKDB_THREADS = 1
 
 
 def capped_duckdb(credentials: Any) -> Any:
     """A DuckDB file path (given, or DESTINATION__DUCKDB__CREDENTIALS / `.dlt/config.toml`) as credentials
-    that cap DuckDB's memory at DUCKDB_MEMORY_LIMIT: by default DuckDB may take 80% of the machine while it
+    that cap DuckDB's memory at DUCKDB_MEMORY_LIMIT and its threads at DUCKDB_THREADS: by default DuckDB may take 80% of the machine while it
     ingests and merges the load's files, so the loader's peak grew with the organization (measured in
     BENCHMARKS.md). Credentials objects and connections are left as they are (their owner decides)."""
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -32,7 +35,8 @@ def capped_duckdb(credentials: Any) -> Any:
             return None
     if not isinstance(credentials, (str, Path)) or str(credentials).startswith(":"):
         return credentials  # an object, a connection, or :memory: / :pipeline:
-    return DuckDbCredentials(str(credentials), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    config = {"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": DUCKDB_THREADS}
+    return DuckDbCredentials(str(credentials), global_config=config)
 
 
 def make_pipeline(
