@@ -52,8 +52,8 @@ General rules
   keep names only (`value` replaced by `"<redacted>"`) unless `store_deployment_parameter_values` is set;
   job `env_vars` keep names only; secret values are never requested.
 * dlt's own columns (`_dlt_load_id`, `_dlt_id`) are added by dlt and ignored by ground-truth comparisons, and so
-  are the load-time columns `snapshot_at` (agents, agent_types) and `fetched_at` (job_logs), which the ground
-  truth leaves out.
+  are the load-time columns `snapshot_at` (agents, agent_types), `fetched_at` and `attempts` (job_logs), which
+  the ground truth leaves out.
 """
 
 

@@ -14,7 +14,7 @@ from semaphore_dagster.semaphore.endpoints import TABLES, TableSpec
 from semaphore_dagster_tests.conftest import make_world
 from semaphore_dagster_tests.defs.conftest import SETTINGS
 
-LOAD_TIME = {"snapshot_at", "fetched_at"}
+LOAD_TIME = {"snapshot_at", "fetched_at", "attempts"}
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:

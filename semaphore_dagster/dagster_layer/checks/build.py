@@ -33,7 +33,7 @@ from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster.semaphore.endpoints import TableSpec
 
 CheckQuery = Callable[[Reader, AssetCheckExecutionContext], Outcome]
-LOAD_TIME_COLUMNS = {"snapshot_at", "fetched_at"}
+LOAD_TIME_COLUMNS = {"snapshot_at", "fetched_at", "attempts"}
 
 
 def sample_table(rows: list[dict[str, object]]) -> MetadataValue:
