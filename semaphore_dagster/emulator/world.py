@@ -29,6 +29,7 @@ from semaphore_dagster.emulator.model import (
     Workflow,
     to_s,
 )
+from semaphore_dagster.emulator.people import People
 
 __all__ = [
     "World",
@@ -92,7 +93,8 @@ class World:
         self.users: list = []  # planner.User
         self.huge_log_job_id: str | None = None  # the job with `huge_log_bytes` of log, if any
         self._static: dict = {}  # immutable derived data (test catalogs), never invalidated
-        self.people = None  # people.People: members, roles, groups, service accounts, secrets, ...
+        # members, roles, groups, service accounts, secrets, ...: empty for a hand-built world
+        self.people = People()
         self.features: set[str] = {"pipeline_summaries"}  # the organization's feature flags
         self.insights_settings: dict = {}  # project id -> insights.InsightsSettings (CI/CD branch and file)
 

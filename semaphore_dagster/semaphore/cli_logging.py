@@ -45,6 +45,15 @@ class _OneLine(logging.Formatter):
         return f"{record.levelname.lower()}: {message}"
 
 
+class _BestEffortFileHandler(logging.FileHandler):
+    """The debug log is best effort: a record that cannot be written (the disk is full, the file is over the
+    size limit) is dropped, instead of logging's default of a traceback on stderr for every record (a full
+    disk printed thousands of lines before the one-line error)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        return
+
+
 class DebugLog:
     """Route logging for one CLI run; `secrets` (the token) are redacted from everything written."""
 
@@ -57,7 +66,7 @@ class DebugLog:
     def start(self) -> "DebugLog":
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.FileHandler(self.path, encoding="utf-8", delay=True)
+            handler: logging.Handler = _BestEffortFileHandler(self.path, encoding="utf-8", delay=True)
         except OSError:  # no writable place (a full disk): keep stderr quiet anyway
             handler = logging.NullHandler()
         handler.addFilter(self._filter)

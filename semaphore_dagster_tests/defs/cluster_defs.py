@@ -4,9 +4,10 @@ Kubernetes' per-step pods are), for test_cluster.py. Nothing here changes the pr
 import dagster as dg
 
 import semaphore_dagster.definitions as project
-from semaphore_dagster.semaphore.endpoints import TABLES
+from semaphore_dagster.dagster_layer.catalog import TABLES
 
-LOG_TABLES = ("job_logs", "job_log_events")
+# The day-partitioned tables (job logs, test results) run in the partitioned job.
+LOG_TABLES = tuple(t for t, info in TABLES.items() if info.partitioned)
 TABLES_JOB = "cluster_tables_multiprocess"
 LOGS_JOB = "cluster_job_logs_multiprocess"
 

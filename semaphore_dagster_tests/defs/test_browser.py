@@ -150,6 +150,11 @@ def _backfill_two_log_days(browser: Browser, port: int, duckdb_file: Path) -> No
     before = {b["id"] for b in graphql(port, BACKFILLS_QUERY)["partitionBackfillsOrError"]["results"]}
     browser.open("/assets/semaphore/job_logs", wait_for="Latest materialization")
     browser.page.locator("button").filter(has_text=re.compile(r"^\s*Materialize")).first.click()
+    # job_logs and job_log_events load together (one fetch writes both): the UI says so before launch
+    notice = browser.page.get_by_role("dialog").filter(has_text="Additional assets will be materialized")
+    notice.get_by_text("job_log_events").wait_for(timeout=60_000)
+    browser.keep("job_logs_loads_with_job_log_events")
+    notice.get_by_role("button", name="Confirm").click()
     dialog = browser.page.get_by_role("dialog")
     dialog.get_by_text("Partition selection").wait_for(timeout=60_000)
     selection = dialog.locator("input[type=text]").first
@@ -178,11 +183,14 @@ def _backfill_two_log_days(browser: Browser, port: int, duckdb_file: Path) -> No
 def _resources_show_the_connection_not_the_token(browser: Browser, location: str, base_url: str) -> None:
     browser.open(f"/locations/{location}/resources", wait_for="Name")
     listed = browser.text()
-    names = [n for n in re.findall(r"^\s*(\w*semaphore\w*)\s*$", listed, flags=re.M | re.I)]
-    assert names, f"no Semaphore resource on the resources page:\n{listed[-1500:]}"
-    browser.page.get_by_role("link", name=names[0]).first.click()
+    # the resource keys of the code location: semaphore (the connection), destination, dbt
+    assert re.search(r"^\s*semaphore\s*$", listed, flags=re.M), f"no semaphore resource:\n{listed[-1500:]}"
+    assert re.search(r"^\s*destination\s*$", listed, flags=re.M), (
+        f"no destination resource:\n{listed[-1500:]}"
+    )
+    browser.page.get_by_role("link", name="semaphore", exact=True).first.click()
     browser.page.wait_for_load_state("networkidle")
-    browser.keep(f"resource_{names[0]}")
+    browser.keep("resource_semaphore")
     detail = browser.text()
     assert base_url in detail or "SOURCES__SEMAPHORE__BASE_URL" in detail, detail[-1500:]
     assert "api_token" in detail or "SOURCES__SEMAPHORE__API_TOKEN" in detail, detail[-1500:]

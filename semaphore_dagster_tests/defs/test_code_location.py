@@ -14,7 +14,16 @@ from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster_tests.defs.conftest import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
-GROUPS = {"ci_activity", "fleet", "deployments", "organization"}
+GROUPS = {
+    "ci_activity",
+    "fleet",
+    "deployments",
+    "organization",
+    "test_results",
+    "flaky_tests",
+    "access",
+    "org_settings",
+}
 
 
 def _semaphore_nodes(defs: dg.Definitions) -> dict[dg.AssetKey, object]:
@@ -52,17 +61,24 @@ def test_every_writer_of_the_duckdb_file_is_in_the_duckdb_pool(code_location: dg
         "semaphore_fleet",
         "semaphore_deployments",
         "semaphore_logs",
+        "semaphore_test_results",
+        "semaphore_flaky_tests",
+        "semaphore_access",
+        "semaphore_org_settings",
     }
     assert {a.node_def.pool for a in writers} == {"duckdb"}
     # the log partitions backfill in one run (window-bounded body)
     logs = next(a for a in writers if a.node_def.name == "semaphore_logs")
     assert logs.backfill_policy == dg.BackfillPolicy.single_run()
+    reports = next(a for a in writers if a.node_def.name == "semaphore_test_results")
+    assert reports.backfill_policy == dg.BackfillPolicy.single_run()
 
 
 def test_job_logs_are_day_partitioned_and_everything_else_is_not(code_location: dg.Definitions) -> None:
     nodes = _semaphore_nodes(code_location)
     partitioned = {k.path[-1] for k, n in nodes.items() if n.partitions_def is not None}
-    assert partitioned == {"job_logs", "job_log_events"}
+    assert partitioned == {"job_logs", "job_log_events", "test_reports", "test_suites", "test_cases"}
+    assert nodes[table_key("test_reports")].partitions_def == nodes[table_key("job_logs")].partitions_def
     partitions = nodes[table_key("job_logs")].partitions_def
     assert isinstance(partitions, dg.DailyPartitionsDefinition)
     assert partitions.get_first_partition_key() == "2026-10-27"
@@ -196,7 +212,8 @@ def test_checks_are_in_the_duckdb_pool_and_postgres_writers_in_their_own(
         for a in pg.assets or []
         if isinstance(a, dg.AssetsDefinition) and any(k.path[0] == "semaphore" for k in a.keys)
     }
-    assert writer_pools["semaphore_ci"] == "dlt_semaphore_ci" and len(set(writer_pools.values())) == 5
+    assert writer_pools["semaphore_ci"] == "dlt_semaphore_ci"
+    assert len(set(writer_pools.values())) == len(writer_pools) == 9  # one pool per dlt pipeline
 
 
 def test_automation_the_1_13_way(code_location: dg.Definitions) -> None:

@@ -24,6 +24,7 @@ import duckdb
 import psutil
 import pytest
 
+from semaphore_dagster.dagster_layer.catalog import TABLES as CATALOG
 from semaphore_dagster.emulator import EmulatorServer
 from semaphore_dagster.semaphore.endpoints import TABLES
 from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
@@ -41,7 +42,7 @@ from semaphore_dagster_tests.semaphore.conftest import assert_no_duplicate_keys,
 # Longer than the suite's 600 s default: several real runs one after another on a 2-core machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-LOG_TABLES = {"job_logs", "job_log_events"}
+LOG_TABLES = {t for t, info in CATALOG.items() if info.partitioned}  # job logs, test results
 PIPELINES = ("semaphore_org", "semaphore_ci", "semaphore_fleet", "semaphore_deployments")
 
 

@@ -11,7 +11,12 @@ from semaphore_dagster.emulator import World
 from semaphore_dagster_tests.conftest import make_world
 
 TABLES_MD = Path(__file__).resolve().parents[2] / "docs" / "tables.md"
-NOT_COLUMNS = {"snapshot_at", "fetched_at", "attempts", "registration_token"}  # load-time columns, a dropped secret
+NOT_COLUMNS = {
+    "snapshot_at",
+    "fetched_at",
+    "attempts",
+    "registration_token",
+}  # load-time columns, a dropped secret
 
 
 def contract_columns() -> dict[str, list[str]]:
