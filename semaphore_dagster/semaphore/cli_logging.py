@@ -53,6 +53,18 @@ class _BestEffortFileHandler(logging.FileHandler):
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         return
 
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # what was buffered cannot be written either
+            pass
+
 
 class DebugLog:
     """Route logging for one CLI run; `secrets` (the token) are redacted from everything written."""

@@ -69,7 +69,17 @@ def _looks_like_html(content: bytes) -> bool:
 
 
 def _json_retry_condition(response: requests.Response | None, exception: BaseException | None) -> bool:
-    """Retry a 200 whose JSON does not parse (see the module docstring); stash the parsed body."""
+    """Retry a 200 whose JSON does not parse (see the module docstring); stash the parsed body. A 404 whose
+    body starts as JSON but does not parse was cut off too: retried, so its reason (a stored `message`) is
+    the server's whole text."""
+    if response is not None and response.status_code == 404 and response._content_consumed:
+        text = response.content.lstrip()[:1]
+        if text in (b'"', b"{", b"["):
+            try:
+                json.loads(response.content)
+            except ValueError:
+                return True
+        return False
     if response is None or response.status_code != 200:
         return False
     if not response._content_consumed:  # a streamed body: the caller parses it incrementally
