@@ -188,8 +188,7 @@ def _resources_show_the_connection_not_the_token(browser: Browser, location: str
     assert re.search(r"^\s*destination\s*$", listed, flags=re.M), (
         f"no destination resource:\n{listed[-1500:]}"
     )
-    browser.page.get_by_role("link", name="semaphore", exact=True).first.click()
-    browser.page.wait_for_load_state("networkidle")
+    browser.open(f"/locations/{location}/resources/semaphore", wait_for="base_url")
     browser.keep("resource_semaphore")
     detail = browser.text()
     assert base_url in detail or "SOURCES__SEMAPHORE__BASE_URL" in detail, detail[-1500:]
