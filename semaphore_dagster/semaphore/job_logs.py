@@ -7,8 +7,9 @@ later ones are only counted), so a 100 MB log costs the cap, not 100 MB several 
 
 The log body is consumed after dlt's retrying `send()` has returned, so a body cut off mid-stream (or a
 trickling body past the request deadline) escapes dlt's retry: we retry the whole log here, with the same
-back-off. A body that arrives whole but does not parse fails the same way twice: after two identical
-failures we stop (a deterministic failure must not cost `max_attempts` requests per run).
+back-off. A body that arrives whole but does not parse fails the same way each time: after three identical
+failures we stop (a deterministic failure must not cost `max_attempts` requests per run; two were not enough
+to tell it from a proxy that cuts bodies at random, which cuts the same body at the same byte).
 
 Text is stored faithfully (ANSI colour codes, NUL characters as they were sent); what cannot be stored as
 text is replaced, as docs/source.md documents: invalid UTF-8 byte sequences by U+FFFD, a lone UTF-16
@@ -224,10 +225,10 @@ def fetch_log(
                 continue
             except STREAM_ERRORS as exc:
                 # the body arrived whole (the reader saw its end) but is not the JSON expected: the same
-                # bytes fail the same way again, so two identical failures end the retries.
+                # bytes fail the same way again, so three identical failures end the retries.
                 problems.append(f"body is not a JSON log at byte {body.bytes_read} ({type(exc).__name__})")
                 transport = False
-                if len(problems) >= 2 and problems[-1] == problems[-2]:
+                if len(problems) >= 3 and problems[-1] == problems[-2] == problems[-3]:
                     break
                 continue
         row = _log_row(job, "OK", source)

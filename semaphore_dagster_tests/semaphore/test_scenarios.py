@@ -49,7 +49,7 @@ def _logs_of(job_id: str):
     ("fault", "label", "most"),
     [
         pytest.param("5xx:status=500", "5xx", 3, id="11-persistent-500"),
-        pytest.param("half_json", "half_json", 2, id="5-never-parses"),
+        pytest.param("half_json", "half_json", 3, id="5-never-parses"),
     ],
 )
 def test_one_log_failing_for_good_is_an_error_row_and_the_run_goes_on(
