@@ -1,4 +1,4 @@
-"""Conformance of the emulator to Semaphore's API as `/work/shared/semaphore-api.md` describes it (§6 checklist).
+"""Conformance of the emulator to Semaphore's API as docs/api-behaviours.md and docs/emulator-http.md state it (the checklist).
 
 Every test talks real HTTP to an `EmulatorServer` on 127.0.0.1 and compares with the world it serves.
 """

@@ -1,4 +1,4 @@
-"""render.py shapes against the spec's examples (/work/shared/semaphore-api.md): key sets, types, spellings."""
+"""render.py shapes against the API's documented examples (docs/api-behaviours.md): key sets, types, spellings."""
 
 import json
 import re
