@@ -441,6 +441,25 @@ def semaphore_source(
     return _tag(resources, client)
 
 
+def _given_jobs_context(
+    client: Any, jobs: list[dict[str, Any]] | None, max_concurrency: int, **options: Any
+) -> tuple[RunContext, list[dict[str, Any]]]:
+    """The run context of a source over a caller-chosen list of jobs (a Dagster day partition): no listing
+    window, no cursor; `jobs` checked and copied."""
+    for job in jobs or []:
+        if not isinstance(job, dict) or not job.get("job_id"):
+            raise ConfigError("jobs must be a list of dicts with job_id, ppl_id and finish_time")
+    ctx = RunContext(
+        client=client,
+        run_start=datetime.now(UTC),
+        start_date=datetime.now(UTC),
+        lookback=timedelta(0),
+        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
+        **options,
+    )
+    return ctx, [dict(job) for job in jobs or []]
+
+
 @dlt.source(name="semaphore", section="semaphore", max_table_nesting=0)
 def job_logs_source(
     jobs: list[dict[str, Any]] = dlt.config.value,
@@ -470,20 +489,14 @@ def job_logs_source(
         backoff_factor,
         request_deadline,
     )
-    for job in jobs or []:
-        if not isinstance(job, dict) or not job.get("job_id"):
-            raise ConfigError("jobs must be a list of dicts with job_id, ppl_id and finish_time")
-    ctx = RunContext(
-        client=client,
-        run_start=datetime.now(UTC),
-        start_date=datetime.now(UTC),
-        lookback=timedelta(0),
-        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
+    ctx, chosen = _given_jobs_context(
+        client,
+        jobs,
+        max_concurrency,
         log_max_bytes=_positive_int("log_max_bytes", log_max_bytes, 0),
         log_policy=log_policy_mod.validate_policy(log_policy, True, _where("log_policy")),
         log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
     )
-    chosen = [dict(job) for job in jobs or []]
     return _tag(_log_resources(ctx, chosen), client)
 
 
@@ -507,18 +520,7 @@ def test_results_source(
     client = make_client(
         base_url, api_token, auth_scheme, request_timeout, max_attempts, max_retry_delay, backoff_factor
     )
-    for job in jobs or []:
-        if not isinstance(job, dict) or not job.get("job_id"):
-            raise ConfigError("jobs must be a list of dicts with job_id, ppl_id and finish_time")
-    ctx = RunContext(
-        client=client,
-        run_start=datetime.now(UTC),
-        start_date=datetime.now(UTC),
-        lookback=timedelta(0),
-        max_concurrency=_positive_int("max_concurrency", max_concurrency, 1),
-        log_max_bytes=0,
-    )
-    chosen = [dict(job) for job in jobs or []]
+    ctx, chosen = _given_jobs_context(client, jobs, max_concurrency, log_max_bytes=0)
     return _tag(
         test_results.test_result_resources(
             ctx,
