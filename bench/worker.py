@@ -29,9 +29,21 @@ def checkpoint(name: str) -> None:
         raise SystemExit(f"bench worker: expected 'go' from the parent, got {answer!r}")
 
 
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS in MiB, from /proc's VmHWM: `ru_maxrss` of RUSAGE_SELF keeps the peak of the
+    process that forked us across exec (a big parent makes every worker look as big as it is)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def peak_rss_mb() -> dict[str, float]:
     """Peak resident set size so far, in MiB (ru_maxrss is in KiB on Linux)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = own_peak_rss_mb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"self": round(own, 1), "children": round(children, 1)}
 
@@ -219,12 +231,17 @@ def task_dagster(task: dict) -> dict:
     import dagster as dg
 
     instance = dg.DagsterInstance.ephemeral()
-    sensor = defs.get_sensor_def(task["sensor"])
+    sensor = defs.resolve_sensor_def(task["sensor"])
+    # A sensor called directly gets its resources from the context, as the daemon would give them.
+    resources = {"semaphore": defs.resources["semaphore"]}
     cursor = None
     for name in ("first_tick", "tick"):
         checkpoint(name)
         start = time.perf_counter()
-        result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, resources=resources
+        )
+        result = sensor(context)
         wall = time.perf_counter() - start
         cursor = getattr(result, "cursor", None) or cursor
         skip = getattr(result, "skip_reason", None) or (result if isinstance(result, dg.SkipReason) else None)
@@ -237,7 +254,7 @@ def task_dagster(task: dict) -> dict:
         ("ci_activity", task["ci_job"], None),
         ("partition", task["logs_job"], task["partition"]),
     ):
-        job = defs.get_job_def(job_name)
+        job = defs.resolve_job_def(job_name)
         checkpoint(phase)
         start = time.perf_counter()
         result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False)
