@@ -3,7 +3,7 @@
 import dagster as dg
 
 from semaphore_dagster.dagster_layer.catalog import (
-    LOG_TABLES,
+    TABLES,
     ci_activity_tables,
     slowly_changing_tables,
     table_key,
@@ -29,10 +29,12 @@ slowly_changing_job = dg.define_asset_job(
     selection=_keys(slowly_changing_tables()),
     description="Projects, agents, agent types, deployment targets and history, retention policies, schedules.",
 )
+# Every day-partitioned table (job logs, test results): the sensor's day requests and the yesterday schedule
+# complete them all, not only the latest partition the automation condition keeps current.
 job_logs_job = dg.define_asset_job(
     JOB_LOGS_JOB,
-    selection=_keys(LOG_TABLES),
-    description="Job logs of the jobs that finished on the partition's UTC day(s).",
+    selection=_keys([t.name for t in TABLES.values() if t.partitioned]),
+    description="Job logs and test results of the jobs that finished on the partition's UTC day(s).",
 )
 
 JOBS = [ci_activity_job, slowly_changing_job, job_logs_job]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from semaphore_dagster.dagster_layer.catalog import TABLES
 from semaphore_dagster.emulator import EmulatorServer
 from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
 from semaphore_dagster_tests.defs.dagster_http import (
@@ -39,7 +40,8 @@ from semaphore_dagster_tests.semaphore.conftest import assert_equals_ground_trut
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 CI_TABLES = ("projects", "workflows", "pipelines", "blocks", "jobs", "promotions")
-LOG_KEYS = [["semaphore", "job_logs"], ["semaphore", "job_log_events"]]
+# Every day-partitioned table (job logs and test results), as the day job loads them.
+LOG_KEYS = [["semaphore", t.name] for t in TABLES.values() if t.partitioned]
 SENSOR = "semaphore_new_pipelines"
 SCHEDULE = "semaphore_slowly_changing_daily"
 HOLD_SECONDS = 20
