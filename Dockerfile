@@ -37,6 +37,11 @@ RUN uv sync --frozen --no-dev
 
 ENV PATH="/opt/dagster/app/.venv/bin:${PATH}"
 
+# The insights' dbt manifest, parsed once here (`dbt parse`: local, no network, no database) so that a code
+# server or a run pod reads it instead of parsing at start; it is newer than every project file, so
+# `ensure_manifest` (semaphore_dagster/defs/insights/project.py) keeps it.
+RUN python -c "import semaphore_dagster.defs.insights.project as p; print(p.ensure_manifest(p.insights_project))"
+
 # Non-root: PostgreSQL clients, dlt and Dagster need no privileges.
 RUN useradd --uid 10001 --create-home dagster && mkdir -p /opt/dagster/dlt && chown -R dagster /opt/dagster
 USER dagster
