@@ -9,7 +9,8 @@ terminal, to its foreground process group by the terminal itself), never to the 
 - a person at a terminal: Ctrl-C, i.e. the terminal sends SIGINT to its foreground process group (here a
   real pseudo-terminal whose foreground group is the demo's).
 
-After the demo exits: exit code 0, every process of its tree (dagster dev, the webserver, the daemon, the
+While it serves, automation is on (the new-pipelines sensor and the automation sensor RUNNING). After the
+demo exits: exit code 0, every process of its tree (dagster dev, the webserver, the daemon, the
 code server, any run worker) gone, every port they and the emulator listened on refused.
 """
 
@@ -23,10 +24,15 @@ from pathlib import Path
 
 import pytest
 
-from semaphore_dagster_tests.defs.dagster_http import snapshot_tree, wait_for_location, wait_until_up
+from semaphore_dagster_tests.defs.dagster_http import graphql, snapshot_tree, wait_for_location, wait_until_up
 
 pytestmark = pytest.mark.slow
 
+SENSORS = """query Sensors($name: String!, $repo: String!) {
+  sensorsOrError(repositorySelector: {repositoryName: $repo, repositoryLocationName: $name}) {
+    ... on Sensors { results { name sensorState { status } } }
+  }
+}"""
 BANNER = re.compile(r"Dagster UI: http://127\.0\.0\.1:(\d+)")
 DEMO = [sys.executable, "-m", "semaphore_dagster.cli", "demo", "--ui", "--scale", "tiny"]
 
@@ -110,7 +116,12 @@ def test_demo_ui_stops_cleanly_and_leaves_nothing_running(way: str, tmp_path: Pa
     try:
         port = output.wait_for_port()
         wait_until_up(port, alive=lambda: process.poll() is None)
-        wait_for_location(port)  # the code server is up too: it must go as well
+        location = wait_for_location(port)  # the code server is up too: it must go as well
+        # `--ui` turns automation on: the sensor, the schedules and the automation sensor run by themselves.
+        sensors = graphql(port, SENSORS, {"name": location.name, "repo": location.repository})
+        states = {s["name"]: s["sensorState"]["status"] for s in sensors["sensorsOrError"]["results"]}
+        assert states.get("semaphore_new_pipelines") == "RUNNING", states
+        assert states.get("default_automation_condition_sensor") == "RUNNING", states
         tree = snapshot_tree(process.pid)
         assert port in tree.ports
         assert len(tree.processes) >= 4, tree.commands  # demo, dagster dev, webserver, daemon (+ code server)
