@@ -6,8 +6,8 @@
 -- (PASSED, FAILED or ERROR) and failed runs (FAILED or ERROR) in the data, on every commit;
 -- failure_rate = failures / runs, between 0 and 1; name, file, classname = the latest run's.
 WITH flaky AS (
-    SELECT project_id, test_id, count(*) AS flaky_commits, sum(runs) AS flaky_runs,
-           sum(failed_runs) AS flaky_failures, min(first_seen) AS first_flaky_at, max(last_seen) AS last_flaky_at
+    SELECT project_id, test_id, count(*) AS flaky_commits, CAST(sum(runs) AS BIGINT) AS flaky_runs,
+           CAST(sum(failed_runs) AS BIGINT) AS flaky_failures, min(first_seen) AS first_flaky_at, max(last_seen) AS last_flaky_at
     FROM {{ ref('flaky_test_commits') }}
     GROUP BY project_id, test_id
 ),

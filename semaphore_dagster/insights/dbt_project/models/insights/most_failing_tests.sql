@@ -17,12 +17,12 @@ per_test AS (
            {{ arg_max('w.name', 'w.week') }} AS name,
            {{ arg_max('w.file', 'w.week') }} AS file,
            {{ arg_max('w.classname', 'w.week') }} AS classname,
-           coalesce(sum(w.runs) FILTER (WHERE w.week = l.week), 0) AS runs,
-           coalesce(sum(w.failures) FILTER (WHERE w.week = l.week), 0) AS failures,
-           coalesce(sum(w.runs) FILTER (WHERE w.week = l.week - 7), 0) AS previous_runs,
-           coalesce(sum(w.failures) FILTER (WHERE w.week = l.week - 7), 0) AS previous_failures,
-           sum(w.runs) AS total_runs,
-           sum(w.failures) AS total_failures
+           CAST(coalesce(sum(w.runs) FILTER (WHERE w.week = l.week), 0) AS BIGINT) AS runs,
+           CAST(coalesce(sum(w.failures) FILTER (WHERE w.week = l.week), 0) AS BIGINT) AS failures,
+           CAST(coalesce(sum(w.runs) FILTER (WHERE w.week = l.week - 7), 0) AS BIGINT) AS previous_runs,
+           CAST(coalesce(sum(w.failures) FILTER (WHERE w.week = l.week - 7), 0) AS BIGINT) AS previous_failures,
+           CAST(sum(w.runs) AS BIGINT) AS total_runs,
+           CAST(sum(w.failures) AS BIGINT) AS total_failures
     FROM {{ ref('test_weekly') }} w CROSS JOIN latest l
     GROUP BY w.project_id, w.test_id
 ),

@@ -13,15 +13,15 @@ SELECT r.ppl_id,
        p.branch_name, p.pipeline_file, p.commit_sha, p.done_at,
        coalesce({{ utc_day('p.done_at') }}, {{ utc_day('max(r.finish_time)') }}) AS day,
        count(*) FILTER (WHERE r.source_job_id IS NULL) AS reports,
-       coalesce(sum(r.total) FILTER (WHERE r.source_job_id IS NULL), 0) AS total,
-       coalesce(sum(r.passed) FILTER (WHERE r.source_job_id IS NULL), 0) AS passed,
-       coalesce(sum(r.failed) FILTER (WHERE r.source_job_id IS NULL), 0) AS failed,
-       coalesce(sum(r.errors) FILTER (WHERE r.source_job_id IS NULL), 0) AS errors,
-       coalesce(sum(r.skipped) FILTER (WHERE r.source_job_id IS NULL), 0) AS skipped,
-       coalesce(sum(r.disabled) FILTER (WHERE r.source_job_id IS NULL), 0) AS disabled,
+       CAST(coalesce(sum(r.total) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS total,
+       CAST(coalesce(sum(r.passed) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS passed,
+       CAST(coalesce(sum(r.failed) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS failed,
+       CAST(coalesce(sum(r.errors) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS errors,
+       CAST(coalesce(sum(r.skipped) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS skipped,
+       CAST(coalesce(sum(r.disabled) FILTER (WHERE r.source_job_id IS NULL), 0) AS BIGINT) AS disabled,
        coalesce(sum(r.duration_seconds) FILTER (WHERE r.source_job_id IS NULL), 0) AS duration_s,
        count(*) FILTER (WHERE r.source_job_id IS NOT NULL) AS reused_reports,
-       coalesce(sum(r.total) FILTER (WHERE r.source_job_id IS NOT NULL), 0) AS reused_total
+       CAST(coalesce(sum(r.total) FILTER (WHERE r.source_job_id IS NOT NULL), 0) AS BIGINT) AS reused_total
 FROM {{ ref('stg_test_reports') }} r
 LEFT JOIN {{ ref('stg_pipelines') }} p ON p.ppl_id = r.ppl_id
 WHERE r.outcome = 'OK' AND r.ppl_id IS NOT NULL

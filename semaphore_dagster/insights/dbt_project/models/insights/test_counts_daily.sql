@@ -6,13 +6,13 @@
 -- failed_share = (failed + errors) / total, between 0 and 1 (NULL when total is 0).
 SELECT project_id, day,
        count(*) FILTER (WHERE reports > 0) AS pipelines,
-       sum(reports) AS reports,
-       sum(total) AS total,
-       sum(passed) AS passed,
-       sum(failed) AS failed,
-       sum(errors) AS errors,
-       sum(skipped) AS skipped,
-       sum(disabled) AS disabled,
+       CAST(sum(reports) AS BIGINT) AS reports,
+       CAST(sum(total) AS BIGINT) AS total,
+       CAST(sum(passed) AS BIGINT) AS passed,
+       CAST(sum(failed) AS BIGINT) AS failed,
+       CAST(sum(errors) AS BIGINT) AS errors,
+       CAST(sum(skipped) AS BIGINT) AS skipped,
+       CAST(sum(disabled) AS BIGINT) AS disabled,
        CAST(sum(failed) + sum(errors) AS {{ double() }}) / nullif(sum(total), 0) AS failed_share
 FROM {{ ref('pipeline_test_counts') }}
 GROUP BY project_id, day
