@@ -197,8 +197,8 @@ def _test_charts(con: duckdb.DuckDBPyConnection) -> str:
         {
             "label": f"{r['name']} · {r['project']}",
             "value": r["p95_s"],
-            "note": f"{fmt_duration(r['p95_s'])}, {r['trend'].lower()}"
-            + ("" if r["p95_change_s"] is None else f" ({r['p95_change_s']:+.1f}s)"),
+            "note": f"{fmt_duration(r['p95_s'])} {r['trend'].lower()}"
+            + ("" if r["p95_change_s"] is None else f" {r['p95_change_s']:+.1f}s"),
         }
         for r in slow
     ]
@@ -212,7 +212,7 @@ def _test_charts(con: duckdb.DuckDBPyConnection) -> str:
         {
             "label": f"{r['name']} · {r['project']}",
             "value": r["failures"],
-            "note": f"{r['failures']} of {r['runs']} runs, {r['trend'].lower()} (week before: {r['previous_failures']})",
+            "note": f"{r['failures']}/{r['runs']} runs, {r['trend'].lower()} (before: {r['previous_failures']})",
         }
         for r in failing
     ]
