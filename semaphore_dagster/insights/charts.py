@@ -127,6 +127,37 @@ def stacked_bar_chart(title: str, rows: Sequence[dict], parts: Sequence[str], x_
     return _svg(chart)
 
 
+def stacked_columns(
+    title: str, points: Sequence[dict], parts: Sequence[str], y_title: str, colors: Sequence[str]
+) -> str:
+    """Vertical stacked columns per day: points [{day: date, part: str, value: float}], one colour per part
+    (`colors`, in the order of `parts`)."""
+    values = [
+        {
+            "day": p["day"].isoformat(),
+            "part": p["part"],
+            "value": p["value"] or 0.0,
+            "order": parts.index(p["part"]),
+        }
+        for p in points
+    ]
+    if not values:
+        return empty(title)
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title="day (UTC)"),
+            y=alt.Y("sum(value):Q", title=y_title),
+            color=alt.Color("part:N", title=None, scale=alt.Scale(domain=list(parts), range=list(colors))),
+            order=alt.Order("order:Q"),
+            tooltip=["day:T", "part:N", "value:Q"],
+        )
+        .properties(title=title, width=WIDTH, height=220)
+    )
+    return _svg(chart)
+
+
 def sparkline(days: Sequence[date], counts: Sequence[float]) -> str:
     """A tiny line of daily counts, no axes."""
     if not counts:

@@ -73,6 +73,36 @@ HEADLINE_SQL: dict[str, str] = {
                round(sum(job_s) / nullif(sum(capacity_s), 0), 3) AS utilization,
                round(sum(busy_s) / nullif(sum(available_s), 0), 3) AS observed_utilization
         FROM {S}.agent_utilization GROUP BY agent_type ORDER BY job_h DESC LIMIT {MAX_ROWS}""",
+    "flaky_test_commits": f"""
+        SELECT name, left(commit_sha, 8) AS commit, runs, failed_runs, last_state, last_seen
+        FROM {S}.flaky_test_commits ORDER BY last_seen DESC LIMIT {MAX_ROWS}""",
+    "flaky_test_summary": f"""
+        SELECT name, file, flaky_commits, flaky_failures, failures, runs, last_flaky_at
+        FROM {S}.flaky_test_summary LIMIT {MAX_ROWS}""",
+    "test_weekly": f"""
+        SELECT week, count(*) AS tests, sum(runs) AS runs, sum(failures) AS failures,
+               round(max(p95_s), 2) AS slowest_p95_s
+        FROM {S}.test_weekly GROUP BY week ORDER BY week DESC LIMIT {MAX_ROWS}""",
+    "slowest_tests": f"""
+        SELECT name, file, round(p95_s, 2) AS p95_s, round(previous_p95_s, 2) AS previous_p95_s, trend, runs
+        FROM {S}.slowest_tests ORDER BY p95_s DESC LIMIT {MAX_ROWS}""",
+    "most_failing_tests": f"""
+        SELECT name, file, failures, runs, previous_failures, trend
+        FROM {S}.most_failing_tests ORDER BY failures DESC, previous_failures DESC LIMIT {MAX_ROWS}""",
+    "pipeline_test_counts": f"""
+        SELECT count(*) AS pipelines, sum(total) AS tests, sum(passed) AS passed, sum(failed) AS failed,
+               sum(errors) AS errors, sum(skipped) AS skipped, sum(reused_reports) AS reused_reports
+        FROM {S}.pipeline_test_counts""",
+    "test_counts_daily": f"""
+        SELECT day, sum(pipelines) AS pipelines, sum(total) AS tests, sum(failed) + sum(errors) AS failed,
+               round(sum(failed + errors) / nullif(sum(total), 0), 4) AS failed_share
+        FROM {S}.test_counts_daily GROUP BY day ORDER BY day DESC LIMIT {MAX_ROWS}""",
+    "stale_secrets": f"""
+        SELECT name, scope, checkout_at, days_since_checkout, never_checked_out, stale_secret_days
+        FROM {S}.stale_secrets LIMIT {MAX_ROWS}""",
+    "projects_without_failure_notifications": f"""
+        SELECT project_name, coverage, partial_rules, inactive_rules
+        FROM {S}.projects_without_failure_notifications LIMIT {MAX_ROWS}""",
     "failing_commands": f"""
         SELECT directive, sum(failures) AS failures, sum(jobs) AS jobs, max(last_failed_at) AS last_failed_at
         FROM {S}.failing_commands GROUP BY directive ORDER BY failures DESC, directive LIMIT {MAX_ROWS}""",

@@ -24,6 +24,7 @@ from semaphore_dagster.insights.charts import (
     line_chart,
     sparkline,
     stacked_bar_chart,
+    stacked_columns,
 )
 from semaphore_dagster.insights.config import InsightsConfig
 from semaphore_dagster.insights.headlines import local_copy
@@ -174,6 +175,141 @@ def _flaky(con: duckdb.DuckDBPyConnection) -> str:
         "flaky_jobs",
         "Same project, pipeline file, commit and job name with both PASSED and FAILED runs; flip rate = "
         "result changes per consecutive pair of runs.",
+    )
+
+
+def _test_charts(con: duckdb.DuckDBPyConnection) -> str:
+    daily = _rows(
+        con,
+        """SELECT day, sum(passed) AS passed, sum(failed) + sum(errors) AS failed,
+               sum(skipped) + sum(disabled) AS skipped
+        FROM semaphore_insights.test_counts_daily GROUP BY day ORDER BY day""",
+    )
+    parts = ("passed", "failed", "skipped")
+    points = [{"day": r["day"], "part": part, "value": r[part]} for r in daily for part in parts]
+    slow = _rows(
+        con,
+        f"""SELECT x.name, {_PROJECT_NAME} AS project, x.p95_s, x.runs, x.trend, x.p95_change_s, x.week
+        FROM semaphore_insights.slowest_tests x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY x.p95_s DESC, x.test_id LIMIT 12""",
+    )
+    slow_bars = [
+        {
+            "label": f"{r['name']} · {r['project']}",
+            "value": r["p95_s"],
+            "note": f"{fmt_duration(r['p95_s'])} {r['trend'].lower()}"
+            + ("" if r["p95_change_s"] is None else f" {r['p95_change_s']:+.1f}s"),
+        }
+        for r in slow
+    ]
+    failing = _rows(
+        con,
+        f"""SELECT x.name, {_PROJECT_NAME} AS project, x.failures, x.runs, x.previous_failures, x.trend
+        FROM semaphore_insights.most_failing_tests x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        WHERE x.failures > 0 ORDER BY x.failures DESC, x.failure_rate DESC, x.test_id LIMIT 12""",
+    )
+    failing_bars = [
+        {
+            "label": f"{r['name']} · {r['project']}",
+            "value": r["failures"],
+            "note": f"{r['failures']}/{r['runs']} runs, {r['trend'].lower()} (before: {r['previous_failures']})",
+        }
+        for r in failing
+    ]
+    week = slow[0]["week"].isoformat() if slow else "–"
+    return (
+        _figure(
+            stacked_columns("Tests run per day", points, parts, "tests", ("#16a34a", "#dc2626", "#9ca3af")),
+            "test_counts",
+            "Sums of the test reports of each day's pipelines (UTC day of done_at): passed, failed (failed or "
+            "errored) and skipped (skipped or disabled). A job reused by a partial re-run counts once, in the "
+            "pipeline that ran it.",
+        )
+        + _figure(
+            bar_chart(f"Slowest tests, week of {week} (p95)", slow_bars, "seconds"),
+            "slowest_tests",
+            "95th percentile of the test's duration over its runs in the latest week; trend against the week "
+            "before (slower / faster: p95 changed by more than 10 %; new: did not run then).",
+        )
+        + _figure(
+            bar_chart(f"Most failing tests, week of {week}", failing_bars, "failed runs"),
+            "most_failing_tests",
+            "Runs that failed or errored in the latest week; trend: the failure rate against the week before.",
+        )
+    )
+
+
+def _flaky_tests(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        f"""SELECT x.name, x.file, {_PROJECT_NAME} AS project, x.flaky_commits, x.flaky_failures, x.flaky_runs,
+               x.failures, x.runs, x.last_flaky_at
+        FROM semaphore_insights.flaky_test_summary x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY x.flaky_commits DESC, x.flaky_failures DESC, x.last_flaky_at DESC, x.test_id LIMIT 15""",
+    )
+    return (
+        '<div data-table="flaky_tests">'
+        + _table(
+            rows,
+            [
+                ("name", "test"),
+                ("file", "file"),
+                ("project", "project"),
+                ("flaky_commits", "flaky commits"),
+                ("flaky_failures", "failed runs on them"),
+                ("flaky_runs", "runs on them"),
+                ("failures", "failed runs, all"),
+                ("runs", "runs, all"),
+                ("last_flaky_at", "last flaky"),
+            ],
+        )
+        + "</div>"
+    )
+
+
+def _access(con: duckdb.DuckDBPyConnection) -> str:
+    days = _rows(con, "SELECT stale_secret_days AS n FROM insights_config")[0]["n"]
+    secrets = _rows(
+        con,
+        f"""SELECT x.name, x.scope, CASE WHEN x.project_id IS NULL THEN '' ELSE {_PROJECT_NAME} END AS project,
+               x.checkout_at, CASE WHEN x.never_checked_out THEN 'never' ELSE CAST(x.days_since_checkout AS VARCHAR)
+               END AS days, x.create_time
+        FROM semaphore_insights.stale_secrets x LEFT JOIN src_projects pr ON pr.id = x.project_id
+        ORDER BY x.never_checked_out DESC, x.checkout_at, x.name""",
+    )
+    gaps = _rows(
+        con,
+        """SELECT project_name, coverage, partial_rules, inactive_rules
+        FROM semaphore_insights.projects_without_failure_notifications ORDER BY coverage, project_name""",
+    )
+    return (
+        f"<h2>Secrets not checked out for {days} days</h2>"
+        + '<div data-table="stale_secrets">'
+        + _table(
+            secrets,
+            [
+                ("name", "secret"),
+                ("scope", "scope"),
+                ("project", "project"),
+                ("checkout_at", "last checkout"),
+                ("days", "days since"),
+                ("create_time", "created"),
+            ],
+        )
+        + "</div><h2>Projects without failure notifications</h2>"
+        + "<p class='meta'>No notification rule with an active target fires when a pipeline of these projects "
+        "fails (NONE), or only for some branches or pipeline files (PARTIAL).</p>"
+        + '<div data-table="failure_notifications">'
+        + _table(
+            gaps,
+            [
+                ("project_name", "project"),
+                ("coverage", "coverage"),
+                ("partial_rules", "rules for some pipelines"),
+                ("inactive_rules", "matching rules without an active target"),
+            ],
+        )
+        + "</div>"
     )
 
 
@@ -352,9 +488,12 @@ def render_report(con: duckdb.DuckDBPyConnection, source: str, config: InsightsC
         "<h2>Pass rate</h2><div class='grid'>" + _pass_rate(con) + "</div>",
         "<h2>Queue time</h2><div class='grid'>" + _queue_time(con) + "</div>",
         "<h2>Flaky jobs</h2><div class='grid'>" + _flaky(con) + "</div>",
+        "<h2>Tests</h2><div class='grid'>" + _test_charts(con) + "</div>",
+        "<h2>Flaky tests (passed and failed on the same commit)</h2>" + _flaky_tests(con),
         "<h2>DORA</h2>" + _dora(con),
         "<h2>Self-hosted agents</h2><div class='grid'>" + _agents(con) + "</div>",
         _tables(con),
+        _access(con),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -464,17 +603,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    env = InsightsConfig.from_env()
-    config = InsightsConfig(
-        ci_branch=args.ci_branch or env.ci_branch,
-        ci_pipeline_file=args.ci_pipeline_file or env.ci_pipeline_file,
-        cd_branch=env.cd_branch,
-        cd_pipeline_file=env.cd_pipeline_file,
-        cd_target=env.cd_target,
-    )
     try:
+        env = InsightsConfig.from_env()
+        config = InsightsConfig(
+            ci_branch=args.ci_branch or env.ci_branch,
+            ci_pipeline_file=args.ci_pipeline_file or env.ci_pipeline_file,
+            cd_branch=env.cd_branch,
+            cd_pipeline_file=env.cd_pipeline_file,
+            cd_target=env.cd_target,
+            stale_secret_days=env.stale_secret_days,
+        )
         out = write_report(args.duckdb or default_duckdb_path(), args.out, config)
-    except (FileNotFoundError, RuntimeError) as exc:
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}")
         return 1
     print(f"report written to {out.absolute()}")

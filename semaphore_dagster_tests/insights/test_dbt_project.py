@@ -51,9 +51,9 @@ def test_sources_equal_the_table_contract() -> None:
     )
 
 
-def test_thirteen_insights_each_described_by_its_definition() -> None:
+def test_twenty_two_insights_each_described_by_its_definition() -> None:
     names = insight_names()
-    assert len(names) == 13
+    assert len(names) == 22
     descriptions = described()
     assert set(descriptions) == set(names)
     docs = squash(DOCS.read_text(encoding="utf-8"))
@@ -76,6 +76,7 @@ def test_config_from_env_and_bad_config_say_what_to_fix(monkeypatch: pytest.Monk
         "cd_branch": "",
         "cd_pipeline_file": "",
         "cd_target": "Production",
+        "stale_secret_days": "90",
     }
     with pytest.raises(ValueError, match="ci_pipeline_file must not be empty"):
         InsightsConfig(ci_pipeline_file="")

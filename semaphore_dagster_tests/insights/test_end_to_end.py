@@ -1,6 +1,7 @@
 """End to end: the dlt source loads the emulator over HTTP into DuckDB and into PostgreSQL, dbt builds the
-insights on what it loaded, their tests pass, and the Semaphore-parity models agree with the emulator's own
-insights endpoints (Semaphore's shapes and rules)."""
+insights on what it loaded, their tests pass, the Semaphore-parity models agree with the emulator's own
+insights endpoints (Semaphore's shapes and rules), and the test-result and notification insights equal
+their recomputation from the emulator's ground truth."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from semaphore_dagster.insights import DbtTarget, connect
 from semaphore_dagster.insights.runner import build, build_insights
 from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
 from semaphore_dagster_tests.conftest import FIXED_NOW, TEST_TOKEN
+from semaphore_dagster_tests.insights import results_reference as reference
 from semaphore_dagster_tests.insights.agreement import ParityModels, assert_endpoints_agree, fetch_json
 from semaphore_dagster_tests.insights.parity_support import dbt_build, rows
 from semaphore_dagster_tests.insights.parity_world import NOW, WEB, parity_world
@@ -33,8 +35,28 @@ def assert_agrees(emulator, target: DbtTarget, monkeypatch: pytest.MonkeyPatch) 
 
     models = ParityModels(read, today)
     assert assert_endpoints_agree(lambda p, k, q: fetch_json(emulator.base_url, p, k, q), models) > 0
-    built = build_insights(target, names=["pipeline_performance", "mttr", "dora_summary", "failing_commands"])
-    assert [n for n, table in built.items() if not table] == []
+    names = ["pipeline_performance", "mttr", "dora_summary", "failing_commands", "flaky_test_summary"]
+    names += ["slowest_tests", "most_failing_tests", "test_counts_daily", "stale_secrets"]
+    built = build_insights(target, names=[*names, "projects_without_failure_notifications"])
+    assert [
+        n for n, table in built.items() if not table and n != "projects_without_failure_notifications"
+    ] == []
+    truth = emulator.world.ground_truth()
+    flaky = {
+        (r["project_id"], r["commit_sha"], r["test_id"]): (r["runs"], r["passed_runs"], r["failed_runs"])
+        for r in built["flaky_test_commits"]
+    }
+    assert flaky == reference.flaky_test_commits(truth)
+    counts = {
+        r["ppl_id"]: (r["total"], r["failed"] + r["errors"], r["reused_reports"], r["reused_total"])
+        for r in built["pipeline_test_counts"]
+    }
+    assert counts == reference.pipeline_counts(truth)
+    gaps = {
+        r["project_id"]: (r["coverage"], r["partial_rules"])
+        for r in built["projects_without_failure_notifications"]
+    }
+    assert gaps == reference.failure_notification_gaps(truth)
 
 
 def source(emulator):

@@ -17,7 +17,19 @@ from semaphore_dagster.insights.report import render_from, write_report
 from semaphore_dagster_tests.insights.backends import duckdb_target
 from semaphore_dagster_tests.insights.tables import job, pipeline
 
-CHARTS = ("duration", "pass_rate", "queue_time", "stage_split", "flaky_jobs", "dora", "agent_utilization")
+CHARTS = (
+    "duration",
+    "pass_rate",
+    "queue_time",
+    "stage_split",
+    "flaky_jobs",
+    "test_counts",
+    "slowest_tests",
+    "most_failing_tests",
+    "dora",
+    "agent_utilization",
+)
+TABLES = ("flaky_tests", "stale_secrets", "failure_notifications")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -67,6 +79,11 @@ def test_report_is_self_contained(report: Path) -> None:
     assert_self_contained(html)
     for chart in CHARTS:
         assert f'data-chart="{chart}"' in html, chart
+    for (
+        table
+    ) in TABLES:  # filled from the small world: flaky tests, never-used secrets, one project uncovered
+        body = re.search(f'<div data-table="{table}">(.*?)</div>', html, re.DOTALL)
+        assert body is not None and body.group(1).count("<tr>") >= 2, table
 
 
 def test_report_renders_its_charts_in_chromium(report: Path, tmp_path: Path) -> None:
@@ -77,7 +94,17 @@ def test_report_renders_its_charts_in_chromium(report: Path, tmp_path: Path) -> 
     drawn = {
         name for name, body in figures if re.search(r'class="mark-(line|rect)[^"]*"[^>]*>\s*<path', body)
     }
-    assert drawn >= {"duration", "pass_rate", "queue_time", "stage_split", "flaky_jobs", "agent_utilization"}
+    assert drawn >= {
+        "duration",
+        "pass_rate",
+        "queue_time",
+        "stage_split",
+        "flaky_jobs",
+        "test_counts",
+        "slowest_tests",
+        "most_failing_tests",
+        "agent_utilization",
+    }
     assert dom.count('class="tile"') >= 4  # DORA tiles
     shot = tmp_path / "report.png"
     run_chromium(tmp_path, "--window-size=1440,2400", f"--screenshot={shot}", report.as_uri())
@@ -140,10 +167,45 @@ def hostile_world() -> dict[str, list[dict]]:
         for i in range(6)
     ]
     jobs.append(job("s", "p0", name="x", start=1, finish=3, machine_type="s1-" + HOSTILE, agent_name=HOSTILE))
+    cases = [
+        {
+            "job_id": f"j{i}",
+            "ppl_id": f"p{i}",
+            "test_id": "t1",
+            "name": HOSTILE,
+            "file": HOSTILE,
+            "state": state,
+            "duration_seconds": 1.0 + i,
+        }
+        for i, state in enumerate(("FAILED", "PASSED", "ERROR", "PASSED"))
+    ]
+    reports = [
+        {
+            "job_id": f"j{i}",
+            "ppl_id": f"p{i}",
+            "project_id": "p1",
+            "outcome": "OK",
+            "total": 1,
+            "passed": int(c["state"] == "PASSED"),
+            "failed": int(c["state"] == "FAILED"),
+            "errors": int(c["state"] == "ERROR"),
+            "skipped": 0,
+            "disabled": 0,
+            "duration_seconds": 1.0 + i,
+            "finish_time": jobs[i]["finish_time"],
+        }
+        for i, c in enumerate(cases)
+    ]
+    notify = {"slack": None, "email": None, "webhook": {"status": "ACTIVE"}}
+    rules = [{"name": HOSTILE, "filter": {"projects": [HOSTILE], "pipelines": ["x.yml"]}, "notify": notify}]
     return {
         "projects": [{"id": "p1", "name": HOSTILE}],
         "pipelines": pipelines,
         "jobs": jobs,
+        "test_cases": cases,
+        "test_reports": reports,
+        "secrets": [{"id": "s1", "name": HOSTILE, "scope": "PROJECT", "project_id": "p1"}],
+        "notifications": [{"id": "n1", "name": HOSTILE, "rules": rules}],
         "job_log_events": [
             {
                 "job_id": "j0",
@@ -169,6 +231,9 @@ def test_api_text_is_escaped(tmp_path: Path) -> None:
         and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
     )
     assert "&lt;script&gt;" in html  # shown, as text
+    for table in TABLES:  # the hostile test, secret, project and rule names reached each table, escaped
+        body = re.search(f'<div data-table="{table}">(.*?)</div>', html, re.DOTALL)
+        assert body is not None and "&lt;script&gt;" in body.group(1), table
 
 
 @pytest.mark.slow

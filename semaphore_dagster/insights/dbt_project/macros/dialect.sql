@@ -68,3 +68,50 @@
 {% macro sql_literal(value) -%}
 {%- if value is none or value == '' -%}NULL{%- else -%}'{{ value | replace("'", "''") }}'{%- endif -%}
 {%- endmacro %}
+
+{#- The Monday (UTC) of the ISO week a timestamp falls in, as a date. -#}
+{% macro utc_week(ts) %}CAST(date_trunc('week', CAST({{ semaphore_insights.utc_day(ts) }} AS TIMESTAMP)) AS DATE){% endmacro %}
+
+{#- JSON read from a text column (the staging views read JSON columns as text). A path is a list of object
+    keys, e.g. ['filter', 'projects']. -#}
+
+{#- A subquery yielding one row per element of the JSON array `expr` (columns `idx`, 0-based, and `value`, a
+    JSON value), for a LATERAL join; nothing for NULL or a non-array. -#}
+{% macro json_items(expr) %}{{ return(adapter.dispatch('json_items', 'semaphore_insights')(expr)) }}{% endmacro %}
+{% macro duckdb__json_items(expr) -%}
+(SELECT unnest(json_extract(CAST({{ expr }} AS JSON), '$[*]')) AS value,
+        unnest(range(CAST(coalesce(json_array_length(CAST({{ expr }} AS JSON)), 0) AS BIGINT))) AS idx)
+{%- endmacro %}
+{% macro postgres__json_items(expr) -%}
+(SELECT CAST(e.ordinality - 1 AS BIGINT) AS idx, e.value
+ FROM jsonb_array_elements(CASE WHEN jsonb_typeof(CAST({{ expr }} AS jsonb)) = 'array' THEN CAST({{ expr }} AS jsonb)
+                                ELSE CAST('[]' AS jsonb) END) WITH ORDINALITY AS e(value, ordinality))
+{%- endmacro %}
+
+{#- A subquery yielding one row (column `value`, text) per string of the JSON array at `path` in `expr`, for a
+    LATERAL join; nothing when the path is missing or not an array. -#}
+{% macro json_strings(expr, path) %}{{ return(adapter.dispatch('json_strings', 'semaphore_insights')(expr, path)) }}{% endmacro %}
+{% macro duckdb__json_strings(expr, path) -%}
+(SELECT unnest(json_extract_string(CAST({{ expr }} AS JSON), '$.{{ path | join(".") }}[*]')) AS value)
+{%- endmacro %}
+{% macro postgres__json_strings(expr, path) -%}
+(SELECT e.value FROM jsonb_array_elements_text(
+    CASE WHEN jsonb_typeof(CAST({{ expr }} AS jsonb) #> '{ {{- path | join(",") -}} }') = 'array'
+         THEN CAST({{ expr }} AS jsonb) #> '{ {{- path | join(",") -}} }' ELSE CAST('[]' AS jsonb) END) AS e(value))
+{%- endmacro %}
+
+{#- The text at `path` in the JSON `expr` (NULL when missing or JSON null). -#}
+{% macro json_text(expr, path) %}{{ return(adapter.dispatch('json_text', 'semaphore_insights')(expr, path)) }}{% endmacro %}
+{% macro duckdb__json_text(expr, path) %}json_extract_string(CAST({{ expr }} AS JSON), '$.{{ path | join(".") }}'){% endmacro %}
+{% macro postgres__json_text(expr, path) %}(CAST({{ expr }} AS jsonb) #>> '{ {{- path | join(",") -}} }'){% endmacro %}
+
+{#- The value at `path` in the JSON `expr` is an object (not missing, not null). -#}
+{% macro json_is_object(expr, path) %}{{ return(adapter.dispatch('json_is_object', 'semaphore_insights')(expr, path)) }}{% endmacro %}
+{% macro duckdb__json_is_object(expr, path) %}coalesce(json_type(json_extract(CAST({{ expr }} AS JSON), '$.{{ path | join(".") }}')) = 'OBJECT', false){% endmacro %}
+{% macro postgres__json_is_object(expr, path) %}coalesce(jsonb_typeof(CAST({{ expr }} AS jsonb) #> '{ {{- path | join(",") -}} }') = 'object', false){% endmacro %}
+
+{#- `value` contains a match of the regular expression `pattern` (unanchored, case-sensitive, as
+    PostgreSQL's `~`). On DuckDB a pattern its engine cannot compile matches nothing. -#}
+{% macro regex_search(value, pattern) %}{{ return(adapter.dispatch('regex_search', 'semaphore_insights')(value, pattern)) }}{% endmacro %}
+{% macro duckdb__regex_search(value, pattern) %}coalesce(TRY(regexp_matches({{ value }}, {{ pattern }})), false){% endmacro %}
+{% macro postgres__regex_search(value, pattern) %}coalesce(({{ value }}) ~ ({{ pattern }}), false){% endmacro %}

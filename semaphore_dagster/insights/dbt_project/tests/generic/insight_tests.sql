@@ -26,3 +26,9 @@ CROSS JOIN (SELECT {{ compare_expr }} AS compared_total FROM {{ compare_model }}
             {% if compare_where %}WHERE {{ compare_where }}{% endif %}) c
 WHERE insight_total <> compared_total
 {% endtest %}
+
+{#- No two rows share the values of `columns` (a composite key). -#}
+{% test unique_together(model, columns) %}
+SELECT {{ columns | join(', ') }}, count(*) AS n FROM {{ model }}
+GROUP BY {{ columns | join(', ') }} HAVING count(*) > 1
+{% endtest %}

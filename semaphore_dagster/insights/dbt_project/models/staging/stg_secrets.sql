@@ -1,0 +1,2 @@
+-- The `secrets` rows of completed loads, every contract column typed (macros/staging.sql).
+{{ staged_source('secrets') }}
