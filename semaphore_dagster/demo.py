@@ -11,6 +11,7 @@ serves the code location on 127.0.0.1 with schedules and the sensor on. Ctrl-C s
 """
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -257,16 +258,22 @@ def _load_everything(
     settings = DagsterSettings(logs_start_date=first_day, destination_kind=destination.kind)
     defs = build_definitions(settings, {"semaphore": semaphore, "destination": destination})
     started = time.monotonic()
-    if home is None:
-        with dg.DagsterInstance.ephemeral() as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
-    else:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
+    # dagster-dbt re-prints every line of dbt's log on stdout (in `dagster dev` that is the step's compute
+    # log); in the demo's terminal it would bury the summary, so it goes to a file beside dlt's folder.
+    dbt_log = Path(destination.pipelines_dir or ".").parent / "dbt_output.log"
+    with open(dbt_log, "w", encoding="utf-8") as captured, contextlib.redirect_stdout(captured):
+        if home is None:
+            with dg.DagsterInstance.ephemeral() as instance:
+                outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
+        else:
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                outcomes = materialize_all(defs, instance, first_day, last_day, "ERROR")
     elapsed = time.monotonic() - started
     if destination.kind == "duckdb" and destination.path().exists():
         _mark_duckdb_file(destination.path())
-    return _print_summary(destination, outcomes, elapsed)
+    ok = _print_summary(destination, outcomes, elapsed)
+    print(f"\ndbt's own log of the insights build: {dbt_log}")
+    return ok
 
 
 def _print_summary(destination: Any, outcomes: list[Any], elapsed: float) -> bool:
