@@ -1,15 +1,19 @@
 """Fixtures of the insights tests: destinations holding an emulator world's ground truth, insights built
 by dbt."""
 
+import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from semaphore_dagster.emulator import World
-from semaphore_dagster.insights import DbtTarget, build_insights
+from semaphore_dagster.insights import DbtTarget, InsightsConfig, build_insights
 from semaphore_dagster_tests.conftest import make_world
-from semaphore_dagster_tests.insights.backends import duckdb_target
+from semaphore_dagster_tests.insights.backends import duckdb_target, postgres_target
 from semaphore_dagster_tests.insights.tables import ground_truth_tables
+
+Build = Callable[..., dict]
 
 
 def world_db(world: World, path: Path) -> Path:
@@ -33,3 +37,19 @@ def small_db(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="session")
 def small_target(small_db: Path) -> DbtTarget:
     return DbtTarget(kind="duckdb", duckdb_path=str(small_db))
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.slow)])
+def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
+    """build(tables, config=None, names=None) -> {insight: rows}: the tables loaded into a fresh DuckDB file
+    or PostgreSQL database (by dlt), then `dbt build` of the insights named (and what they need)."""
+    counter = itertools.count()
+
+    def run(tables: dict[str, list[dict]], config: InsightsConfig | None = None, names=None) -> dict:
+        if request.param == "duckdb":
+            target = duckdb_target(tables, tmp_path / f"world{next(counter)}.duckdb")
+        else:
+            target = postgres_target(tables, request.getfixturevalue("pg_server"), tmp_path)
+        return build_insights(target, config, names)
+
+    return run

@@ -2,35 +2,16 @@
 agent utilization, failing commands, and missing tables/columns — through dbt, on DuckDB and on PostgreSQL
 (the data loaded there by dlt)."""
 
-import itertools
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from semaphore_dagster.insights import DbtTarget, InsightsConfig, build_insights, insight_names
-from semaphore_dagster_tests.insights.backends import duckdb_target, postgres_target
+from semaphore_dagster_tests.insights.conftest import Build
 from semaphore_dagster_tests.insights.tables import at, job, pipeline, write_tables
 
 MIN = 60.0
-Build = Callable[..., dict]
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.slow)])
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
-    """build(tables, config=None, names=None) -> {insight: rows}: the tables loaded into a fresh DuckDB file
-    or PostgreSQL database, then `dbt build` of the insights named (and what they need)."""
-    counter = itertools.count()
-
-    def run(tables: dict[str, list[dict]], config: InsightsConfig | None = None, names=None) -> dict:
-        if request.param == "duckdb":
-            target = duckdb_target(tables, tmp_path / f"world{next(counter)}.duckdb")
-        else:
-            target = postgres_target(tables, request.getfixturevalue("pg_server"), tmp_path)
-        return build_insights(target, config, names)
-
-    return run
 
 
 def one(rows: list[dict], **where) -> dict:

@@ -3,8 +3,6 @@ by hand: flaky tests per commit and per test, weekly durations and failures, slo
 test counts per pipeline and day, stale secrets, projects without failure notifications — through dbt, on
 DuckDB and on PostgreSQL (loaded there by dlt)."""
 
-import itertools
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +10,10 @@ import duckdb
 import pytest
 
 from semaphore_dagster.insights import DbtTarget, InsightsConfig, build_insights
-from semaphore_dagster_tests.insights.backends import duckdb_target, postgres_target
+from semaphore_dagster_tests.insights.conftest import Build
 from semaphore_dagster_tests.insights.tables import at, job, pipeline, write_tables
 
 DAY = 24 * 60.0  # minutes
-Build = Callable[..., dict]
 TEST_MODELS = [
     "flaky_test_commits",
     "flaky_test_summary",
@@ -26,22 +23,6 @@ TEST_MODELS = [
     "pipeline_test_counts",
     "test_counts_daily",
 ]
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.slow)])
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Build:
-    """build(tables, config=None, names=None) -> {insight: rows}, on a fresh DuckDB file or PostgreSQL
-    database (the data loaded by dlt)."""
-    counter = itertools.count()
-
-    def run(tables: dict[str, list[dict]], config: InsightsConfig | None = None, names=None) -> dict:
-        if request.param == "duckdb":
-            target = duckdb_target(tables, tmp_path / f"world{next(counter)}.duckdb")
-        else:
-            target = postgres_target(tables, request.getfixturevalue("pg_server"), tmp_path)
-        return build_insights(target, config, names)
-
-    return run
 
 
 def by(rows: list[dict], *keys: str) -> dict:
