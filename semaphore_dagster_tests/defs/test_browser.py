@@ -43,7 +43,8 @@ class Browser:
 
     def __init__(self, playwright, base_url: str, shots: Path) -> None:
         self.browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        self.page = self.browser.new_page(viewport={"width": 1400, "height": 3000})
+        # Tall: the catalog renders only the rows in view (about 80 assets, one row each, must all be seen).
+        self.page = self.browser.new_page(viewport={"width": 1400, "height": 9000})
         self.base_url = base_url
         self.shots = shots
         self.visited: dict[str, str] = {}
