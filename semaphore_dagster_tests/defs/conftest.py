@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from semaphore_dagster.dagster_layer.materialize_all import RunOutcome, materialize_all
@@ -92,3 +93,13 @@ def loaded_copy(loaded: LoadedWorld, tmp_path: Path) -> Path:
 def copy_defs(loaded: LoadedWorld, loaded_copy: Path, tmp_path: Path) -> dg.Definitions:
     """The code location pointed at the loaded world's emulator and the copy."""
     return defs_for(loaded.server, loaded_copy, tmp_path / "dlt")
+
+
+def run_sql(path: Path, *statements: str) -> None:
+    """Run `statements` on the DuckDB file at `path` (a test's copy), e.g. to break a table on purpose."""
+    con = duckdb.connect(str(path))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()

@@ -3,23 +3,13 @@
 from collections.abc import Callable
 
 import dagster as dg
-import duckdb
 import pytest
 
 from semaphore_dagster.dagster_layer.catalog import table_key
 from semaphore_dagster.definitions import build_definitions
 from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster_tests.conftest import holding_duckdb_lock
-from semaphore_dagster_tests.defs.conftest import SETTINGS, LoadedWorld, resources_for
-
-
-def _break(path, *statements: str) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        for sql in statements:
-            con.execute(sql)
-    finally:
-        con.close()
+from semaphore_dagster_tests.defs.conftest import SETTINGS, LoadedWorld, resources_for, run_sql
 
 
 def _run_check_then_downstream(
@@ -61,7 +51,7 @@ def test_blocking_check_fails_and_stops_downstream(case: str, copy_defs: dg.Defi
     code_location = copy_defs
     table, check_name, downstream, statements = CASES[case]
     with dg.instance_for_test() as instance:
-        _break(loaded_copy, *statements())
+        run_sql(loaded_copy, *statements())
         result = _run_check_then_downstream(code_location, instance, table, check_name, downstream)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert evaluations[check_name].passed is False
@@ -74,7 +64,7 @@ def test_blocking_check_fails_and_stops_downstream(case: str, copy_defs: dg.Defi
 def test_orphan_job_blocks_its_logs(copy_defs: dg.Definitions, loaded_copy) -> None:
     code_location = copy_defs
     with dg.instance_for_test() as instance:
-        _break(
+        run_sql(
             loaded_copy,
             "UPDATE semaphore.jobs SET ppl_id = 'no-such-pipeline' WHERE job_id IN "
             "(SELECT job_id FROM semaphore.jobs LIMIT 1)",
@@ -98,7 +88,7 @@ def test_orphan_job_blocks_its_logs(copy_defs: dg.Definitions, loaded_copy) -> N
 def test_leaked_deployment_parameter_fails_its_check(copy_defs: dg.Definitions, loaded_copy) -> None:
     code_location = copy_defs
     with dg.instance_for_test() as instance:
-        _break(
+        run_sql(
             loaded_copy,
             """UPDATE semaphore.deployments SET env_vars = '[{"name": "DB_PASSWORD", "value": "hunter2"}]'
                WHERE id IN (SELECT id FROM semaphore.deployments LIMIT 1)""",

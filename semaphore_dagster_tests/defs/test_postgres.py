@@ -2,11 +2,7 @@
 insights and the report) with `DestinationResource(kind="postgres")` against a throwaway server: the tables
 equal the ground truth, and every table and insight equals the same world materialized into DuckDB (slow)."""
 
-import json
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import duckdb
@@ -21,6 +17,7 @@ from semaphore_dagster.resources import DestinationResource
 from semaphore_dagster.semaphore.endpoints import TABLES
 from semaphore_dagster_tests.conftest import TEST_TOKEN, make_world
 from semaphore_dagster_tests.defs.conftest import FIRST_DAY, LAST_DAY, LoadedWorld, semaphore_for
+from semaphore_dagster_tests.insights.parity_support import canon
 from semaphore_dagster_tests.semaphore.conftest import LOAD_TIME_COLUMNS, assert_table_equal
 
 
@@ -67,31 +64,6 @@ def test_a_full_materialization_into_postgres_equals_the_ground_truth(pg_server,
             actual = [r for r in actual if r["snapshot_at"] == latest]
         assert_table_equal(name, actual, truth[name])
     assert TEST_TOKEN not in str(tables)
-
-
-def _plain(value: Any) -> Any:
-    """One value as both databases can agree on it: numbers as floats rounded to 9 places (PostgreSQL's
-    numeric vs DuckDB's double), aware datetimes as UTC instants, JSON as canonical text."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, Decimal | int | float):
-        return round(float(value), 9)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.timestamp()
-    if isinstance(value, list | dict):  # PostgreSQL's json(b) arrives parsed, DuckDB's as text
-        return json.dumps(value, sort_keys=True, default=str)
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.dumps(json.loads(value), sort_keys=True)
-        except ValueError:
-            return value
-    return value
-
-
-def _canon(rows: list[dict], skip: frozenset[str]) -> list[tuple]:
-    return sorted(
-        (tuple((k, _plain(v)) for k, v in sorted(r.items()) if k not in skip) for r in rows), key=repr
-    )
 
 
 # Different in any two loads: dlt's ids and the load-time columns (when fetched, after how many attempts).
@@ -151,7 +123,7 @@ def test_postgres_equals_duckdb_table_by_table_and_insight_by_insight(
             for table in sorted(tables - AS_OF_LOAD):
                 sql = f'SELECT * FROM {schema}."{table}"'
                 on_pg, on_duck = as_dicts(pg_select(sql)), as_dicts(duck_select(sql))
-                assert _canon(on_pg, LOAD_COLUMNS) == _canon(on_duck, LOAD_COLUMNS), f"{schema}.{table}"
+                assert canon(on_pg, LOAD_COLUMNS) == canon(on_duck, LOAD_COLUMNS), f"{schema}.{table}"
                 compared.append(f"{schema}.{table}")
     finally:
         con.close()

@@ -7,7 +7,7 @@ import pytest
 
 from semaphore_dagster.dagster_layer.catalog import table_key
 from semaphore_dagster.dagster_layer.escape import md_text, plain_text
-from semaphore_dagster_tests.defs.conftest import LoadedWorld
+from semaphore_dagster_tests.defs.conftest import LoadedWorld, run_sql
 
 HOSTILE = '<img src="https://evil.example/x.png" onerror=alert(1)>](javascript:alert(1)) | pipe\nsecond line'
 
@@ -19,15 +19,6 @@ def _run_checks(defs: dg.Definitions, table: str, *names: str) -> dict[str, dg.A
     with dg.instance_for_test() as instance:
         result = merged.resolve_job_def(job.name).execute_in_process(instance=instance, raise_on_error=False)
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
-
-
-def _sql(path, *statements: str) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        for sql in statements:
-            con.execute(sql)
-    finally:
-        con.close()
 
 
 def test_each_log_partition_carries_its_own_day_figures(loaded: LoadedWorld) -> None:
@@ -74,7 +65,7 @@ def test_escaping_for_markdown_and_plain_text() -> None:
 def test_a_failed_check_shows_named_columns_and_escaped_api_text(
     copy_defs: dg.Definitions, loaded_copy
 ) -> None:
-    _sql(
+    run_sql(
         loaded_copy,
         f"UPDATE semaphore.agent_types SET name = '{HOSTILE.replace(chr(39), chr(39) * 2)}' "
         "WHERE name IN (SELECT name FROM semaphore.agent_types LIMIT 2)",
@@ -95,14 +86,14 @@ def test_a_failed_check_shows_named_columns_and_escaped_api_text(
 
 def test_checks_read_only_completed_loads(copy_defs: dg.Definitions, loaded_copy) -> None:
     # rows of a load that never completed (no _dlt_loads row with status 0): invisible to the checks
-    _sql(
+    run_sql(
         loaded_copy,
         "INSERT INTO semaphore.projects SELECT * REPLACE ('half-load' AS _dlt_load_id) FROM semaphore.projects",
     )
     assert _run_checks(copy_defs, "projects", "primary_key_unique_not_null")[
         "primary_key_unique_not_null"
     ].passed
-    _sql(
+    run_sql(
         loaded_copy,
         "INSERT INTO semaphore._dlt_loads (load_id, schema_name, status, inserted_at) "
         "VALUES ('half-load', 'semaphore_org', 0, now())",
@@ -117,7 +108,7 @@ def test_a_column_turned_null_for_new_rows_warns(rows: int, copy_defs: dg.Defini
     before = _run_checks(copy_defs, "pipelines", "no_column_turned_null")["no_column_turned_null"]
     assert before.passed
     # a newer completed load whose rows have no commit_message (the API stopped sending it)
-    _sql(
+    run_sql(
         loaded_copy,
         "INSERT INTO semaphore._dlt_loads (load_id, schema_name, status, inserted_at) "
         "VALUES ('9999999999.1', 'semaphore_ci', 0, now())",

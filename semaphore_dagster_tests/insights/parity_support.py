@@ -3,7 +3,10 @@ read them back."""
 
 import json
 import os
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dbt.cli.main import dbtRunner
@@ -114,3 +117,29 @@ def pg_rows(url: str, model: str) -> list[dict]:
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:
         con.close()
+
+
+def comparable(value: Any) -> Any:
+    """One value as DuckDB and PostgreSQL can agree on it: numbers as floats rounded to 9 places (numeric vs
+    double), aware datetimes as UTC instants, JSON (parsed by psycopg2, text in DuckDB) as canonical text."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal | int | float):
+        return round(float(value), 9)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.timestamp()
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
+    return value
+
+
+def canon(rows: list[dict], skip: frozenset[str] = frozenset()) -> list[tuple]:
+    """Rows in an order and form two databases' answers compare equal in (columns in `skip` left out)."""
+    return sorted(
+        (tuple((k, comparable(v)) for k, v in sorted(r.items()) if k not in skip) for r in rows), key=repr
+    )

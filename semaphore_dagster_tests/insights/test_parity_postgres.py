@@ -1,7 +1,6 @@
 """The parity and DORA models on PostgreSQL: the hand-built world loaded by the real loader into a throwaway
 PostgreSQL server gives the same rows as on DuckDB, hence the hand-worked figures."""
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ import pytest
 from semaphore_dagster.emulator import EmulatorServer
 from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
 from semaphore_dagster_tests.conftest import TEST_TOKEN
-from semaphore_dagster_tests.insights.parity_support import dbt_build, pg_rows, postgres_env, rows
+from semaphore_dagster_tests.insights.parity_support import canon, dbt_build, pg_rows, postgres_env, rows
 from semaphore_dagster_tests.insights.parity_world import NOW, parity_world
 
 VARS = {
@@ -29,19 +28,6 @@ MODELS = (
     "dora_changes",
     "dora_keys",
 )
-
-
-def _plain(value):
-    """Compare across databases: Decimal and int as float, aware datetimes as UTC instants."""
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return float(value)
-    if hasattr(value, "timestamp") and hasattr(value, "tzinfo") and value.tzinfo is not None:
-        return value.timestamp()
-    return value
-
-
-def canon(table: list[dict]) -> list[tuple]:
-    return sorted((tuple((k, _plain(v)) for k, v in sorted(r.items())) for r in table), key=repr)
 
 
 @pytest.mark.slow
