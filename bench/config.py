@@ -28,6 +28,10 @@ class BenchPlan:
     log_world_knobs: dict = field(default_factory=dict)
     huge_log_bytes: int = 100 * MB  # one log of this many output bytes (peak RSS section)
     overhead_samples: int = 200  # requests timed to measure the per-request client overhead
+    # resume section: a first load committed every this many pipelines, killed at `resume_kill_at` of its
+    # requests, then run again (small: 760 pipelines newly DONE -> 8 slices)
+    resume_slice_pipelines: int = 100
+    resume_kill_at: float = 0.8
     timeout_s: float = 3600.0  # per measured subprocess
 
 
@@ -50,6 +54,7 @@ QUICK = BenchPlan(
     ),
     huge_log_bytes=2 * MB,
     overhead_samples=40,
+    resume_slice_pipelines=3,
     timeout_s=300.0,
 )
 
@@ -65,6 +70,7 @@ class Targets:
     huge_log_rss_base_mb: float = 300
     sensor_tick_requests: int = 3
     sensor_tick_s: float = 1.0
+    resume_refetch_ratio: float = 0.25  # requests after a kill at 80% / requests of a whole first load
 
 
 TARGETS = Targets()

@@ -118,8 +118,11 @@ def run_worker(
     workdir: WorkDir,
     timeout_s: float,
     extra_env: dict | None = None,
+    kill_after_requests: int | None = None,
 ) -> WorkerRun:
-    """Run `bench.worker` for `task`; the emulator `server` (or None) counts requests per checkpoint phase."""
+    """Run `bench.worker` for `task`; the emulator `server` (or None) counts requests per checkpoint phase.
+    `kill_after_requests`: SIGKILL the worker once the emulator has answered that many requests of its
+    `load` phase (a killed first load); the run then returns with `result["killed_at_requests"]`."""
     base_url = server.base_url if server is not None else None
     task = {
         **task,
@@ -153,6 +156,19 @@ def run_worker(
         )
         timer = threading.Timer(timeout_s, proc.kill)
         timer.start()
+        killed: list[int] = []
+        watching = threading.Event()
+
+        def watch() -> None:  # polls the emulator's counter: the kill lands within a few requests
+            while proc.poll() is None:
+                if watching.is_set() and server.total_requests >= (kill_after_requests or 0):
+                    killed.append(server.total_requests)
+                    proc.kill()
+                    return
+                threading.Event().wait(0.002)
+
+        if kill_after_requests is not None and server is not None:
+            threading.Thread(target=watch, name="bench-killer", daemon=True).start()
         try:
             assert proc.stdout is not None and proc.stdin is not None
             for line in proc.stdout:
@@ -164,6 +180,8 @@ def run_worker(
                 phase = line[len(CHECKPOINT) :].strip()
                 if sampler is not None:
                     sampler.phase = phase
+                if phase == "load":
+                    watching.set()
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
             code = proc.wait()
@@ -174,6 +192,8 @@ def run_worker(
     if server is not None:
         requests[phase] = dict(server.request_counts)
     result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    if killed:
+        return WorkerRun(result={"killed_at_requests": killed[0]}, requests=requests)
     if code != 0 or "error" in result:
         tail = stderr_path.read_text()[-3000:].replace(TOKEN, "<token>")
         reason = result.get("error") or f"exit code {code} (killed after {timeout_s:.0f} s?)"

@@ -131,6 +131,16 @@ def target_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             _verdict(None if tick_s is None else tick_s <= TARGETS.sensor_tick_s),
         )
     )
+    resume = r.get("resume_refetch_ratio")
+    rows.append(
+        (
+            f"requests after a kill at 80% of a first load / whole first load (slices of "
+            f"{_fmt(r.get('resume_slice_pipelines'), 0)} pipelines)",
+            _fmt(resume, 3),
+            f"<= {TARGETS.resume_refetch_ratio}",
+            _verdict(None if resume is None else resume <= TARGETS.resume_refetch_ratio),
+        )
+    )
     for label, key in (
         ("definitions import (s, no target)", "definitions_import_s"),
         ("one job-log partition materialized in-process (s, no target)", "partition_materialize_s"),

@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `semaphore_da
 from bench.config import FULL, QUICK  # noqa: E402
 from bench.dagster_overhead import section_dagster  # noqa: E402
 from bench.report import machine, markdown  # noqa: E402
+from bench.resume import section_resume  # noqa: E402
 from bench.scale import section_log_policy, section_scale  # noqa: E402
 from bench.sections import (  # noqa: E402
     Bench,
@@ -41,6 +42,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "dagster": section_dagster,
     "scale": section_scale,
     "log_policy": section_log_policy,
+    "resume": section_resume,
 }
 NEEDS_WORLD = {"full_load", "floor", "incremental", "dagster"}
 

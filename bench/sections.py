@@ -70,9 +70,11 @@ class Bench:
         server: Any,
         workdir: WorkDir | None = None,
         extra_env: dict | None = None,
+        kill_after_requests: int | None = None,
     ) -> tuple[WorkerRun, WorkDir]:
         workdir = workdir or WorkDir.fresh(self.root, kind)
-        return run_worker(kind, task, server, workdir, self.plan.timeout_s, extra_env), workdir
+        run = run_worker(kind, task, server, workdir, self.plan.timeout_s, extra_env, kill_after_requests)
+        return run, workdir
 
 
 def _summary(run: WorkerRun, phase: str = "load") -> dict[str, Any]:

@@ -71,14 +71,6 @@ def table_rows(db_path: str, dataset: str) -> dict[str, int]:
         con.close()
 
 
-def normalized_rows(pipeline: Any) -> dict[str, int]:
-    """Rows this run wrote, by table, from dlt's normalize info (`_dlt_*` left out)."""
-    trace = pipeline.last_trace
-    info = trace.last_normalize_info if trace else None
-    counts = info.row_counts if info else {}
-    return {table: count for table, count in counts.items() if not table.startswith("_dlt_")}
-
-
 def trace_phases(pipeline: Any) -> dict[str, float]:
     """Seconds spent in extract, normalize and load by the last `pipeline.run` (from dlt's trace)."""
     trace = pipeline.last_trace
@@ -101,7 +93,7 @@ def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
 
 def task_ours(task: dict) -> dict:
     """A load by our source (full or incremental, depending on the state left in the task's dirs)."""
-    from semaphore_dagster.semaphore import make_pipeline, run_load, semaphore_source
+    from semaphore_dagster.semaphore import load_all, make_pipeline, semaphore_source
 
     pipeline = make_pipeline(
         pipeline_name="semaphore",
@@ -115,15 +107,16 @@ def task_ours(task: dict) -> dict:
         source = semaphore_source(
             base_url=task["base_url"], api_token=task["token"], **task.get("source_args", {})
         )
-        return run_load(pipeline, source)
+        return load_all(pipeline, source)
 
     cpu_start = time.process_time()
-    _, wall = _timed(load)
+    result, wall = _timed(load)
     return {
         "wall_s": wall,
         "cpu_s": time.process_time() - cpu_start,  # every thread of this process (not the emulator's)
-        "phases": trace_phases(pipeline),
-        "rows_loaded": normalized_rows(pipeline),
+        "phases": trace_phases(pipeline),  # of the last commit (a load in slices commits several times)
+        "commits": len(result.infos),
+        "rows_loaded": {t: n for t, n in result.row_counts.items() if not t.startswith("_dlt_")},
         "rows": table_rows(task["db_path"], "semaphore"),
     }
 

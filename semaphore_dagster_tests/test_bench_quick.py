@@ -19,6 +19,7 @@ REQUIRED_KEYS = (
     "log_100mb_peak_rss_mb",
     "sensor_tick_requests",
     "sensor_tick_s",
+    "resume_refetch_ratio",
 )
 
 
@@ -54,6 +55,13 @@ def test_bench_quick_writes_every_figure(tmp_path: Path) -> None:
     assert isinstance(figures["incremental_requests"], int) and figures["incremental_requests"] >= 1
     assert isinstance(figures["sensor_tick_requests"], int) and figures["sensor_tick_requests"] >= 0
     assert _positive(figures["sensor_tick_s"])
+
+    # a first load killed at 80% and run again: it ends with the uninterrupted load's rows, and in slices it
+    # fetches less than the whole again (one commit fetches everything again)
+    resume = figures["resume"]
+    assert resume["sliced"]["rows_equal_whole"] and resume["default"]["rows_equal_whole"]
+    assert resume["sliced"]["whole_commits"] > 1 and resume["default"]["whole_commits"] == 1
+    assert 0 < figures["resume_refetch_ratio"] < 1 <= resume["default"]["ratio"] + 1e-9
 
     # both loaders fetched the same world: ours loaded every project, and both made real requests
     load = figures["full_load"]["0"]

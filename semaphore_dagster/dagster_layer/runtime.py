@@ -19,6 +19,7 @@ from semaphore_dagster.dagster_layer.readers import DuckDBLockedError, Reader, _
 from semaphore_dagster.resources.destination import DestinationError, DestinationResource
 from semaphore_dagster.resources.semaphore import NotConfiguredError, SemaphoreResource
 from semaphore_dagster.semaphore.errors import root_semaphore_error
+from semaphore_dagster.semaphore.slices import LoadResult, load_in_slices
 
 # parquet: 50x faster than insert_values on DuckDB, a fraction of the memory.
 LOADER_FILE_FORMAT = "parquet"
@@ -78,9 +79,17 @@ def wait_for_lock(destination: DestinationResource, context: AssetExecutionConte
 
 def load(
     context: AssetExecutionContext, destination: DestinationResource, pipeline: dlt_lib.Pipeline, source: Any
+) -> LoadResult:
+    """Run `source` into `pipeline`, one load per slice of a big CI plan (each committed on its own, so a
+    killed first load resumes after its last slice: the source's slices.py)."""
+    return load_in_slices(pipeline, source, lambda part: _load_once(context, destination, pipeline, part))
+
+
+def _load_once(
+    context: AssetExecutionContext, destination: DestinationResource, pipeline: dlt_lib.Pipeline, source: Any
 ) -> Any:
-    """Run `source` into `pipeline` (waiting for the DuckDB lock first; once more if another process took
-    it in between). Our source errors and lock errors become one line, token-free."""
+    """One dlt load of `source` (waiting for the DuckDB lock first; once more if another process took it in
+    between). Our source errors and lock errors become one line, token-free."""
     for attempt in (1, 2):
         wait_for_lock(destination, context)
         # As dagster-dlt does: drop local state (and pending packages of a killed run), restore from the
@@ -115,15 +124,9 @@ def table_row_counts(reader: Reader, tables: Iterable[str]) -> dict[str, int]:
     }
 
 
-def rows_loaded(pipeline: dlt_lib.Pipeline) -> dict[str, int]:
-    trace = pipeline.last_trace
-    info = trace.last_normalize_info if trace else None
-    return dict(info.row_counts) if info else {}
-
-
-def dlt_summary(pipeline: dlt_lib.Pipeline, info: Any, loaded: int) -> str:
+def dlt_summary(pipeline: dlt_lib.Pipeline, result: LoadResult, loaded: int) -> str:
     """One line: what dlt did for this table (the full load info stays in dlt's trace)."""
-    load_ids = ", ".join(getattr(info, "loads_ids", []) or []) or "none"
+    load_ids = ", ".join(result.load_ids) or "none"
     return f"dlt pipeline {pipeline.pipeline_name}: {loaded} row(s) loaded (load id {load_ids})"
 
 
@@ -131,11 +134,11 @@ def materializations(
     context: AssetExecutionContext,
     destination: DestinationResource,
     pipeline: dlt_lib.Pipeline,
-    info: Any,
+    result: LoadResult,
     tables: list[str],
 ) -> Iterator[MaterializeResult]:
     """One result per table: row count and table name first, then this load's figures."""
-    loaded = rows_loaded(pipeline)
+    loaded = result.row_counts
     with destination.read() as reader:
         counts = table_row_counts(reader, tables)
     for table in tables:
@@ -145,7 +148,7 @@ def materializations(
                 "dagster/row_count": counts.get(table, 0),
                 "dagster/table_name": table_name(table),
                 "rows_loaded": MetadataValue.int(loaded.get(table, 0)),
-                "dlt": MetadataValue.text(dlt_summary(pipeline, info, loaded.get(table, 0))),
+                "dlt": MetadataValue.text(dlt_summary(pipeline, result, loaded.get(table, 0))),
                 "destination": MetadataValue.text(destination.describe()),
             },
         )
@@ -159,5 +162,5 @@ def run_tables(
     tables: list[str],
 ) -> Iterator[MaterializeResult]:
     pipeline = open_pipeline(destination, pipeline_name)
-    info = load(context, destination, pipeline, source)
-    yield from materializations(context, destination, pipeline, info, tables)
+    result = load(context, destination, pipeline, source)
+    yield from materializations(context, destination, pipeline, result, tables)

@@ -34,6 +34,7 @@ TUNABLE = (
     "max_attempts",
     "max_retry_delay",
     "backoff_factor",
+    "slice_pipelines",
 )
 
 
@@ -68,6 +69,11 @@ class SemaphoreResource(dg.ConfigurableResource):
     max_attempts: int | None = Field(default=None, description="attempts per request (default 5)")
     max_retry_delay: float | None = Field(default=None, description="cap of one back-off sleep, seconds")
     backoff_factor: float | None = Field(default=None, description="exponential back-off factor")
+    slice_pipelines: int | None = Field(
+        default=None,
+        description="commit a big load every this many pipelines newly DONE (default 1000): a killed first "
+        "load resumes after its last commit",
+    )
 
     def resolved_url(self) -> str | None:
         value = self.base_url or dlt.config.get("sources.semaphore.base_url")

@@ -8,7 +8,7 @@ Usable without an orchestrator:
 
 from .api import SemaphoreAPI, jobs_needing_logs
 from .errors import ApiError, AuthError, ConfigError, NotFoundError, SemaphoreError
-from .pipeline import make_pipeline, run_load
+from .pipeline import load_all, make_pipeline, run_load
 from .source import job_logs_source, semaphore_source, test_results_source
 from .test_results import jobs_needing_test_results
 
@@ -22,6 +22,7 @@ __all__ = [
     "job_logs_source",
     "jobs_needing_logs",
     "jobs_needing_test_results",
+    "load_all",
     "make_pipeline",
     "run_load",
     "semaphore_source",

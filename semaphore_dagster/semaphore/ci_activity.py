@@ -16,10 +16,14 @@ for the state, docs/source.md for the rules):
 * `partially_rerun_by`: a new pipeline that is a `partial_rerun_of` an old one re-describes the old one.
 * promotions: listed for pipelines newly DONE with a `switch_id`; re-listed for a pipeline a new pipeline
   says it is the `promotion_of`, for the `prev_pipeline_id` of a new deployment, and while PROCESSING.
+* slices: a run that finds more pipelines newly DONE than `slice_pipelines` commits them in slices (newest
+  first), one dlt load each (`advance`, driven by slices.py), so a long first load killed midway resumes
+  after its last committed slice (docs/source.md, "Resumable loads").
 
 The CI resources share this planner and its state: load them together (the Dagster layer does).
 """
 
+import copy
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -27,11 +31,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import dlt
+
 from . import normalize, settings
 from .context import RunContext
 from .deployments import list_targets, triggered_us, walker
 from .errors import ApiError, NotFoundError
-from .incremental import ci_state, fingerprint, project_state, prune_known_done, prune_recent
+from .incremental import (
+    ci_state,
+    fingerprint,
+    project_state,
+    prune_known_done,
+    prune_recent,
+    replace_ci_state,
+)
 from .jobs_list import iter_job_details
 from .organization import project_ids
 from .pagination import collect_style_a
@@ -180,6 +193,18 @@ class CiPlanner:
         self.overlap_s = int(settings.CREATED_OVERLAP.total_seconds())
         self.lookback_s = int(ctx.lookback.total_seconds())
         self.floor_s = self.run_s - self.lookback_s
+        # slices (see `advance`): each a list of chunk parts (lists of pipeline rows, newest first)
+        self.slices: list[list[list[dict[str, Any]]]] = []
+        self.slice = 0  # the slice the current dlt load extracts
+        self._planned = False
+        # (slice, id of the dlt state dict) last written: a retried load (new state dict) is written again
+        self._entered: tuple[int, int] = (-1, 0)
+        self._enter_lock = threading.Lock()
+        self._slice_chunks: tuple[int, list[Chunk]] = (-1, [])  # the current slice's chunks, for a retry
+        self._before: dict[str, Any] = {}  # the CI state as this run found it
+        self._after: dict[str, Any] = {}  # the CI state once the whole plan is loaded
+        self._newly_done: dict[str, dict[str, Any]] = {}
+        self._chunk_iter: Iterator[Chunk] | None = None
 
     # --- listing helpers --------------------------------------------------------------------------------
 
@@ -198,7 +223,110 @@ class CiPlanner:
     # --- pipelines and workflows --------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        return self.ctx.memo("ci_plan", self._plan)
+        return self.ctx.memo("ci_plan", self._plan_and_slice)
+
+    def _plan_and_slice(self) -> Plan:
+        before = copy.deepcopy(ci_state())
+        plan = self._plan()
+        done = sorted(plan.newly_done.values(), key=lambda r: _s(r.get("created_at")), reverse=True)
+        per_slice = self.ctx.slice_pipelines
+        size = max(1, min(settings.CHUNK_PIPELINES, per_slice))
+        parts = [done[i : i + size] for i in range(0, len(done), size)]
+        step = max(1, per_slice // size)
+        self.slices = [parts[i : i + step] for i in range(0, len(parts), step)] or [[]]
+        self._planned = True
+        self._before, self._after = before, copy.deepcopy(ci_state())
+        self._newly_done = plan.newly_done
+        if len(self.slices) > 1:
+            self._write_committed_state(0)
+        self._entered = (0, id(dlt.current.source_state()))
+        return plan
+
+    # --- slices -------------------------------------------------------------------------------------------
+
+    @property
+    def sliced(self) -> bool:
+        return len(self.slices) > 1
+
+    def advance(self) -> bool:
+        """Move to the next slice, if any: the driver then runs one more dlt load of the CI resources. False
+        when the plan was never made (no CI resource selected) or the last slice was extracted."""
+        if not self._planned or self.slice + 1 >= len(self.slices):
+            return False
+        self.slice += 1
+        return True
+
+    def slice_ids(self, index: int) -> list[str]:
+        return [r["ppl_id"] for part in self.slices[index] for r in part] if index < len(self.slices) else []
+
+    def enter_slice(self) -> Plan:
+        """The plan, with the current slice's committed state written into this load's dlt state (once per
+        load: each CI resource calls this first, whichever dlt runs first). A load retried after a failed
+        attempt (the Dagster step retries once when another process took the DuckDB file) starts from a new
+        state dict: the state is written into it again, and the slice's chunks are replayed."""
+        plan = self.plan()
+        with self._enter_lock:
+            key = (self.slice, id(dlt.current.source_state()))
+            if self._entered != key:
+                self._write_committed_state(self.slice)
+                self._entered = key
+        return plan
+
+    def _write_committed_state(self, index: int) -> None:
+        """What the load of slice `index` commits: the whole plan's state for the last slice; before it, the
+        state of what is loaded so far. The pipelines of later slices are not `known_done` (an open one
+        stays open) and the pipeline watermarks stay where the run found them, so a run after a kill lists
+        the same window again and describes only the pipelines not yet committed. Pipelines committed with
+        a `switch_id` wait in `promotions_open` (promotions are listed by the last slice)."""
+        state = copy.deepcopy(self._after)
+        if index < len(self.slices) - 1:
+            pending = {p for later in range(index + 1, len(self.slices)) for p in self.slice_ids(later)}
+            for project_id, st in state["projects"].items():
+                old = self._before.get("projects", {}).get(project_id, {})
+                for key in ("ppl_created_max", "ppl_done_max"):
+                    if key in old:
+                        st[key] = old[key]
+                    else:
+                        st.pop(key, None)
+                for ppl_id in pending & st["known_done"].keys():
+                    del st["known_done"][ppl_id]
+                    if ppl_id in old.get("open", {}):
+                        st["open"][ppl_id] = old["open"][ppl_id]
+            for earlier in range(index + 1):
+                for ppl_id in self.slice_ids(earlier):
+                    if self._newly_done[ppl_id].get("switch_id"):
+                        state["promotions_open"][ppl_id] = 1
+        replace_ci_state(state)
+
+    def slice_pipeline_rows(self) -> list[dict[str, Any]]:
+        """Pipeline rows the current slice loads: a newly DONE pipeline with its blocks and jobs (never
+        visible without them), every other changed row with the first slice."""
+        plan = self.enter_slice()
+        if not self.sliced:
+            return list(plan.pipelines.values())
+        rows = [plan.pipelines[p] for p in self.slice_ids(self.slice) if p in plan.pipelines]
+        if self.slice == 0:
+            rows.extend(r for p, r in plan.pipelines.items() if p not in plan.newly_done)
+        return rows
+
+    def slice_chunks(self) -> Iterator["Chunk"]:
+        """The current slice's chunks, from one walk that goes on across the slices' loads (kept until the
+        next slice, so a retried load of this slice gets the same chunks)."""
+        self.enter_slice()
+        if self._chunk_iter is None:
+            self._chunk_iter = self.chunks()
+        if self._slice_chunks[0] != self.slice:
+            self._slice_chunks = (self.slice, [])
+        held = self._slice_chunks[1]
+        for index in range(len(self.slices[self.slice])):
+            if index == len(held):
+                chunk = next(self._chunk_iter, None)
+                if chunk is None:
+                    return
+                held.append(chunk)
+            yield held[index]
+        if self.slice == len(self.slices) - 1:
+            next(self._chunk_iter, None)  # let the walk end (its last progress line, the thread stops)
 
     def _accept(self, st: dict[str, Any], row: dict[str, Any], plan: Plan, force: bool = False) -> None:
         ppl_id = row["ppl_id"]
@@ -298,11 +426,10 @@ class CiPlanner:
     def chunks(self) -> Iterator["Chunk"]:
         """Blocks and jobs of the pipelines newly seen DONE, one bounded `Chunk` at a time (see `JobWalk`)."""
         plan = self.plan()
-        done = sorted(plan.newly_done.values(), key=lambda r: _s(r.get("created_at")), reverse=True)
-        if not done:
+        parts = [part for piece in self.slices for part in piece]
+        if not parts:
             return
-        size = settings.CHUNK_PIPELINES
-        parts = [done[i : i + size] for i in range(0, len(done), size)]
+        done = [r for part in parts for r in part]
         floor = self.start_s if plan.first_run else self.floor_s
         slack = int(settings.JOB_LIST_SLACK.total_seconds())
         lows = [max(_s(part[-1].get("created_at")), floor) - slack for part in parts]
@@ -443,19 +570,23 @@ class CiPlanner:
                 state["promotions_open"][ppl_id] = 1
             else:
                 state["promotions_open"].pop(ppl_id, None)
+        for key in ("promotions_open", "deploy_seen"):  # so a retried load commits them too
+            self._after[key] = copy.deepcopy(state[key])
         return rows
 
 
 def workflows(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
-    yield planner.plan().workflows
+    plan = planner.enter_slice()
+    if planner.slice == 0:
+        yield plan.workflows
 
 
 def pipelines(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
-    yield list(planner.plan().pipelines.values())
+    yield planner.slice_pipeline_rows()
 
 
 def chunks(planner: CiPlanner) -> Iterator[Chunk]:
-    yield from planner.chunks()
+    yield from planner.slice_chunks()
 
 
 def blocks(chunk: Chunk) -> Iterator[list[dict[str, Any]]]:
@@ -469,4 +600,6 @@ def jobs(chunk: Chunk) -> Iterator[list[dict[str, Any]]]:
 
 
 def promotions(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
-    yield planner.promotions()
+    planner.enter_slice()
+    if planner.slice == len(planner.slices) - 1:  # listed once, by the last slice (see `advance`)
+        yield planner.promotions()

@@ -17,7 +17,7 @@ from dlt.common.exceptions import SignalReceivedException
 
 from .cli_logging import DEBUG_LOG_NAME, DebugLog
 from .errors import ConfigError, SemaphoreError, failure_hint, one_line_failure
-from .pipeline import make_pipeline, run_load
+from .pipeline import load_all, make_pipeline
 from .redaction import redact_text
 from .source import semaphore_source, source_client
 
@@ -131,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
             pipelines_dir=args.pipelines_dir,
             credentials=credentials,
         )
-        run_load(pipeline, source)
-        _print_summary(pipeline, source, time.monotonic() - started)
+        result = load_all(pipeline, source)
+        _print_summary(pipeline, source, result.row_counts, time.monotonic() - started)
         return 0
     except SignalReceivedException as exc:  # SIGINT / SIGTERM: stopped at a safe point
         debug.failure(exc)
@@ -152,9 +152,7 @@ def run(args: argparse.Namespace) -> int:
         debug.stop()
 
 
-def _print_summary(pipeline: Any, source: Any, elapsed: float) -> None:
-    trace = pipeline.last_trace
-    rows = dict(trace.last_normalize_info.row_counts) if trace and trace.last_normalize_info else {}
+def _print_summary(pipeline: Any, source: Any, rows: dict[str, int], elapsed: float) -> None:
     client = source_client(source)
     print(f"loaded into {pipeline.destination.destination_name} dataset {pipeline.dataset_name}")
     for table in sorted(t for t in rows if not t.startswith("_dlt")):

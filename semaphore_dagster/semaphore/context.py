@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
+from . import settings
 from .client import SemaphoreClient
 
 T = TypeVar("T")
@@ -31,6 +32,9 @@ class RunContext:
     log_tail_bytes: int | None = None  # keep the last N output bytes of each log instead of the first
     store_deployment_parameter_values: bool = False
     projects: tuple[str, ...] | None = None  # allow-list of names or ids
+    slice_pipelines: int = (
+        settings.DEFAULT_SLICE_PIPELINES
+    )  # commit a run's newly DONE pipelines this many at a time (ci_activity.py)
     gone: list[str] = field(default_factory=list)  # ids that answered 404 after being seen before
     _memo: dict[Any, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -16,6 +16,9 @@ Layout (`source_state()["ci"]`):
                         done); pruned when both its creation and its done time are older than the lookback
     promotions_open     {ppl_id: created_s}: pipelines whose promotions were still PROCESSING
     deploy_seen         {target_id: triggered_us}: newest deployment the promotions resource has looked at
+
+A run committed in slices (ci_activity.py) writes, before its last slice, the state of what is loaded so far:
+the pipelines of later slices are left out of `known_done` and the pipeline watermarks keep their old values.
 """
 
 import hashlib
@@ -34,6 +37,11 @@ def ci_state() -> dict[str, Any]:
     state.setdefault("promotions_open", {})
     state.setdefault("deploy_seen", {})
     return state
+
+
+def replace_ci_state(state: dict[str, Any]) -> None:
+    """Make `state` what this load commits (a sliced run writes each slice's state, ci_activity.py)."""
+    dlt.current.source_state()["ci"] = state
 
 
 def project_state(state: dict[str, Any], project_id: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ the log service, not one bad log: the run fails (`LogOutage`) and the next run t
 
 import json
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -36,7 +35,7 @@ import pyarrow as pa
 import requests
 import urllib3
 
-from . import log_policy, normalize, settings
+from . import log_events, log_policy, settings
 from .client import DeadlineReader, ForeignRedirect, SemaphoreClient, _short_body
 from .context import RunContext
 from .errors import ApiError
@@ -44,6 +43,7 @@ from .redaction import redact_text
 from .timestamps import to_utc
 
 logger = logging.getLogger(__name__)
+NO_EVENTS = log_events.empty()
 
 STREAM_ERRORS = (
     ijson.common.IncompleteJSONError,
@@ -53,9 +53,6 @@ STREAM_ERRORS = (
     OSError,
     ValueError,
 )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LogOutage(ApiError):
@@ -99,47 +96,42 @@ def _log_row(
     }
 
 
-def clean_text(value: Any) -> Any:
-    """A lone surrogate cannot be stored as UTF-8 text: U+FFFD instead (other characters as sent)."""
-    if isinstance(value, str) and _SURROGATE.search(value):
-        return _SURROGATE.sub("\ufffd", value)
-    return value
-
-
 def _read_events(
     body: DeadlineReader, job_id: str, cap: int, tail: int | None = None
-) -> tuple[list[dict[str, Any]], int, int, bool]:
-    """Stream-parse `{"events": [...]}`; returns (stored event rows, event count, output bytes, truncated).
+) -> tuple[pa.Table, int, int, bool]:
+    """Stream-parse `{"events": [...]}`; returns (stored events as Arrow, event count, output bytes, truncated).
 
     Head (`tail` None): events are stored until their output passes `cap`. Tail: a window of the last events
     whose output passes `tail` (the oldest is dropped while the rest still pass it), so at most `tail` bytes
-    plus one event are held; `seq` stays the event's index in the whole log."""
-    stored: list[dict[str, Any]] = []
-    window: deque[tuple[int, dict[str, Any]]] = deque()
+    plus one event are held; `seq` stays the event's index in the whole log. The events become Arrow
+    columns in log_events.py (no per-event row dict)."""
+    stored = log_events.EventBuffer(job_id)
+    window: deque[tuple[int, int, dict[str, Any]]] = deque()  # (output bytes, seq, raw event)
     held = 0  # output bytes in `window`
     count = size = 0
     truncated = False
     for event in ijson.items(body, "events.item", use_float=True):
         if not isinstance(event, dict):
             event = {}
-        event = {k: clean_text(v) for k, v in event.items()}
         output = event.get("output")
-        length = len(output.encode("utf-8")) if isinstance(output, str) else 0
+        # a lone surrogate is stored as U+FFFD, 3 bytes in UTF-8 like the surrogate itself
+        length = len(output.encode("utf-8", "surrogatepass")) if isinstance(output, str) else 0
         size += length
         if tail is not None:
-            window.append((length, normalize.log_event(event, job_id, count)))
+            window.append((length, count, event))
             held += length
             while held - window[0][0] > tail:
                 held -= window.popleft()[0]
         elif not truncated:
-            stored.append(normalize.log_event(event, job_id, count))
+            stored.add(event, count, length)
             if size > cap:
                 truncated = True
         count += 1
     if tail is not None:
-        stored = [row for _, row in window]
+        for length, seq, event in window:
+            stored.add(event, seq, length)
         truncated = size > tail
-    return stored, count, size, truncated
+    return stored.table(), count, size, truncated
 
 
 def _cut_json_string(response: requests.Response) -> bool:
@@ -163,8 +155,8 @@ def fetch_log(
     log_max_bytes: int,
     streak: _Streak | None = None,
     log_tail_bytes: int | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Fetch one job's log. Returns (job_logs row, job_log_events rows).
+) -> tuple[dict[str, Any], pa.Table]:
+    """Fetch one job's log. Returns (job_logs row, job_log_events rows as Arrow).
 
     Outcomes: OK; NOT_FOUND (404 with the server's reason, e.g. the job never started); GONE (404 for a job
     the Jobs API no longer knows, `job["gone"]`); ERROR (a failure that retries did not fix: a persistent
@@ -182,7 +174,7 @@ def fetch_log(
         try:
             response, source = client.open_log(job_id)
         except ForeignRedirect as exc:
-            return _done(streak, _log_row(job, "ERROR", "REDIRECT", str(exc)), [])
+            return _done(streak, _log_row(job, "ERROR", "REDIRECT", str(exc)), NO_EVENTS)
         except ApiError as exc:  # dlt's send() already retried it (resets, timeouts, TLS)
             problems.append(str(exc))
             transport = True
@@ -196,7 +188,9 @@ def fetch_log(
                     continue
                 reason = _short_body(response, 500) or "Not Found"
                 return _done(
-                    streak, _log_row(job, "GONE" if job.get("gone") else "NOT_FOUND", source, reason), []
+                    streak,
+                    _log_row(job, "GONE" if job.get("gone") else "NOT_FOUND", source, reason),
+                    NO_EVENTS,
                 )
             if status in (401, 403) and source == "INLINE":
                 raise client._error(requests.HTTPError(response=response), "GET", f"logs/{job_id}")
@@ -208,7 +202,7 @@ def fetch_log(
                 message = redact_text(
                     f"{source.lower()} log fetch answered {status}: {_short_body(response)}"
                 )
-                return _done(streak, _log_row(job, "ERROR", source, message), [])
+                return _done(streak, _log_row(job, "ERROR", source, message), NO_EVENTS)
             ends = getattr(response, "_semaphore_deadline", time.monotonic() + client.request_deadline)
             body = DeadlineReader(response, ends, repair_utf8=True)
             try:
@@ -239,12 +233,10 @@ def fetch_log(
     row = _log_row(job, "ERROR", None, redact_text(message))
     if streak is not None:
         streak.record(transport)
-    return row, []
+    return row, NO_EVENTS
 
 
-def _done(
-    streak: _Streak | None, row: dict[str, Any], events: list[dict[str, Any]]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _done(streak: _Streak | None, row: dict[str, Any], events: pa.Table) -> tuple[dict[str, Any], pa.Table]:
     if streak is not None:
         streak.record(False)
     return row, events
@@ -274,41 +266,6 @@ def log_items(
 LOG_BATCH_BYTES = 16 * 1024 * 1024  # stored output per batch handed to dlt
 LOG_BATCH_JOBS = 200
 
-EVENTS_SCHEMA = pa.schema(
-    [
-        pa.field("job_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64(), nullable=False),
-        ("event", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("directive", pa.string()),
-        ("output", pa.string()),
-        ("exit_code", pa.int64()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-        ("result", pa.string()),
-    ]
-)
-
-
-def events_table(events: list[dict[str, Any]]) -> pa.Table:
-    """`job_log_events` rows as an Arrow table of the contract's types (a value of another type, e.g. a
-    non-integer exit code, becomes NULL rather than failing the load)."""
-    columns = {}
-    for field in EVENTS_SCHEMA:
-        values = [event.get(field.name) for event in events]
-        try:
-            columns[field.name] = pa.array(values, type=field.type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-            columns[field.name] = pa.array([_coerce(v, field.type) for v in values], type=field.type)
-    return pa.table(columns, schema=EVENTS_SCHEMA)
-
-
-def _coerce(value: Any, kind: pa.DataType) -> Any:
-    try:
-        return pa.array([value], type=kind)[0].as_py()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        return str(value) if pa.types.is_string(kind) else None
-
 
 def batched(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     """Group fetched logs so dlt gets few, large items (bounded by LOG_BATCH_BYTES of output)."""
@@ -316,7 +273,7 @@ def batched(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     size = 0
     for item in items:
         batch.append(item)
-        size += sum(len(e.get("output") or "") for e in item["events"])
+        size += item["events"].nbytes
         if size >= LOG_BATCH_BYTES or len(batch) >= LOG_BATCH_JOBS:
             yield batch
             batch, size = [], 0

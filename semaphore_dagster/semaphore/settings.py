@@ -12,6 +12,9 @@ AUTH_SCHEMES = ("Token", "Bearer")  # the server matches the scheme word case-se
 DEFAULT_START_DAYS = 30  # first load goes back this many days when `start_date` is not set
 DEFAULT_LOOKBACK = "3d"  # open pipelines and known ids are re-checked within this window
 DEFAULT_MAX_CONCURRENCY = 8  # parallel requests for per-pipeline / per-job / per-project fan-out
+# a run that finds more pipelines newly DONE than this commits them (with their blocks, jobs, logs and test
+# results) in slices of this many, newest first: a first load killed midway resumes after its last slice
+DEFAULT_SLICE_PIPELINES = 1000
 DEFAULT_LOG_MAX_BYTES = 8 * 1024 * 1024  # output bytes of one job log stored in job_log_events
 DEFAULT_REQUEST_TIMEOUT = 60.0  # seconds: read timeout of one request (connect timeout below)
 DEFAULT_MAX_ATTEMPTS = 5  # attempts per request for 429 / 5xx / resets / timeouts / unparsable bodies

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import pyarrow as pa
 from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
@@ -258,9 +259,9 @@ def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
         yield [item["row"] for item in batch]
 
     def events(batch: list[dict[str, Any]]) -> Iterator[Any]:
-        table = job_logs.events_table([event for item in batch for event in item["events"]])
-        if table.num_rows:
-            yield table
+        tables = [item["events"] for item in batch if item["events"].num_rows]
+        if tables:
+            yield pa.concat_tables(tables)
 
     spec_rows, spec_events = TABLES["job_logs"], TABLES["job_log_events"]
     return [
@@ -308,6 +309,7 @@ def semaphore_source(
     include_test_results: bool = True,
     test_message_max_chars: int = test_results.DEFAULT_MESSAGE_MAX_CHARS,
     test_report_max_bytes: int = test_results.DEFAULT_REPORT_MAX_BYTES,
+    slice_pipelines: int = settings.DEFAULT_SLICE_PIPELINES,
 ) -> Any:
     """The whole Semaphore organization, one resource per table of docs/tables.md.
 
@@ -341,6 +343,7 @@ def semaphore_source(
         log_tail_bytes=log_policy_mod.validate_tail(log_tail_bytes, _where("log_tail_bytes")),
         store_deployment_parameter_values=bool(store_deployment_parameter_values),
         projects=tuple(projects) if projects else None,
+        slice_pipelines=_positive_int("slice_pipelines", slice_pipelines, 1),
     )
     planner = CiPlanner(ctx)
     snapshot_at = datetime.now(UTC)
@@ -438,6 +441,8 @@ def semaphore_source(
         _resource(r_notifications, "notifications"),
         _resource(r_dashboards, "dashboards"),
     ]
+    for resource in resources:
+        resource._semaphore_planner = planner
     return _tag(resources, client)
 
 
@@ -536,6 +541,15 @@ def _tag(resources: list[Any], client: SemaphoreClient) -> list[Any]:
     for resource in resources:
         resource._semaphore_client = client
     return resources
+
+
+def source_planner(source: DltSource) -> CiPlanner | None:
+    """The CI planner a `semaphore_source` built (slices.py drives its slices), if any."""
+    for resource in source.resources.values():
+        planner = getattr(resource, "_semaphore_planner", None)
+        if planner is not None:
+            return planner
+    return None
 
 
 def source_client(source: DltSource) -> SemaphoreClient | None:

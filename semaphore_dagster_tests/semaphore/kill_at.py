@@ -77,6 +77,10 @@ POINTS = {
     "before_complete": "load: every job done, `_dlt_loads` row not written",
     "after_complete": "load: `_dlt_loads` row committed, package not yet archived",
 }
+# points of a load committed in slices (test_sliced_loads.py): never reached by a one-slice load
+SLICE_POINTS = {
+    "slice_4": "during the 4th slice's extract: 5 HTTP responses after the 3rd load package completed",
+}
 
 
 def arm(point: str, sig: int) -> None:
@@ -119,8 +123,18 @@ def arm(point: str, sig: int) -> None:
         _before(Load, "complete_package", sig)
     elif point == "after_complete":
         _before(LoadStorage, "complete_load_package", sig)
+    elif point == "slice_4":
+        committed = [0]
+        original = LoadStorage.complete_load_package
+
+        def complete(self: Any, *args: Any, **kwargs: Any) -> Any:
+            committed[0] += 1
+            return original(self, *args, **kwargs)
+
+        LoadStorage.complete_load_package = complete
+        _after(requests.adapters.HTTPAdapter, "send", sig, nth=5, when=lambda *a, **k: committed[0] >= 3)
     else:
-        raise SystemExit(f"unknown point {point!r}; one of {', '.join(POINTS)}")
+        raise SystemExit(f"unknown point {point!r}; one of {', '.join([*POINTS, *SLICE_POINTS])}")
 
 
 def main(argv: list[str]) -> int:
