@@ -64,7 +64,7 @@ class Targets:
     """The goals of issue 6 (reported honestly, never enforced by the harness)."""
 
     vs_seed_style_at_50ms: float = 0.1  # ours wall / seed-style wall
-    vs_floor_at_50ms: float = 1.3  # ours wall / floor wall
+    vs_floor_at_50ms: float = 1.1  # ours wall / floor wall (issue 12; issue 6 asked 1.3)
     log_events_per_s: float = 100_000
     huge_log_rss_factor: float = 2.5  # peak RSS <= factor * log size + base
     huge_log_rss_base_mb: float = 300
@@ -77,5 +77,8 @@ TARGETS = Targets()
 
 
 def incremental_budget(projects: int, deployment_targets: int) -> int:
-    """Requests an incremental run with nothing new may make: 6 per project + 1 per deployment target + 10."""
-    return 6 * projects + deployment_targets + 10
+    """Requests an incremental run with nothing new may make: 6 per project + 1 per deployment target + 10
+    for the CI, fleet and deployment tables (issue 6), plus 3 per project + 9 for the snapshots issue 13
+    added, listed whole on every run (flaky tests, project members and project secrets per project; members
+    in up to 3 pages, roles, groups, service accounts, secrets, notifications, dashboards)."""
+    return 6 * projects + deployment_targets + 10 + 3 * projects + 9

@@ -161,8 +161,10 @@ def run_worker(
 
         def watch() -> None:  # polls the emulator's counter: the kill lands within a few requests
             while proc.poll() is None:
-                if watching.is_set() and server.total_requests >= (kill_after_requests or 0):
-                    killed.append(server.total_requests)
+                # every request the run's figures count: the API's and the artifact store's
+                answered = sum(server.request_counts.values()) if watching.is_set() else 0
+                if watching.is_set() and answered >= (kill_after_requests or 0):
+                    killed.append(answered)
                     proc.kill()
                     return
                 threading.Event().wait(0.002)

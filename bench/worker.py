@@ -107,6 +107,8 @@ def task_ours(task: dict) -> dict:
         source = semaphore_source(
             base_url=task["base_url"], api_token=task["token"], **task.get("source_args", {})
         )
+        if task.get("resources"):
+            source = source.with_resources(*task["resources"])
         return load_all(pipeline, source)
 
     cpu_start = time.process_time()

@@ -204,6 +204,7 @@ class CiPlanner:
         self._before: dict[str, Any] = {}  # the CI state as this run found it
         self._after: dict[str, Any] = {}  # the CI state once the whole plan is loaded
         self._newly_done: dict[str, dict[str, Any]] = {}
+        self._unpruned: dict[str, dict[str, list[Any]]] = {}  # project -> known_done before pruning
         self._chunk_iter: Iterator[Chunk] | None = None
 
     # --- listing helpers --------------------------------------------------------------------------------
@@ -275,8 +276,9 @@ class CiPlanner:
     def _write_committed_state(self, index: int) -> None:
         """What the load of slice `index` commits: the whole plan's state for the last slice; before it, the
         state of what is loaded so far. The pipelines of later slices are not `known_done` (an open one
-        stays open) and the pipeline watermarks stay where the run found them, so a run after a kill lists
-        the same window again and describes only the pipelines not yet committed. Pipelines committed with
+        stays open), the committed ones all are (not pruned to the lookback yet: the run after a kill lists
+        the whole window again) and the pipeline watermarks stay where the run found them, so a run after a
+        kill lists the same window again and describes only the pipelines not yet committed. Pipelines committed with
         a `switch_id` wait in `promotions_open` (promotions are listed by the last slice)."""
         state = copy.deepcopy(self._after)
         if index < len(self.slices) - 1:
@@ -288,8 +290,9 @@ class CiPlanner:
                         st[key] = old[key]
                     else:
                         st.pop(key, None)
-                for ppl_id in pending & st["known_done"].keys():
-                    del st["known_done"][ppl_id]
+                known = self._unpruned.get(project_id, st["known_done"])
+                st["known_done"] = {k: v for k, v in known.items() if k not in pending}
+                for ppl_id in pending & known.keys():
                     if ppl_id in old.get("open", {}):
                         st["open"][ppl_id] = old["open"][ppl_id]
             for earlier in range(index + 1):
@@ -387,6 +390,9 @@ class CiPlanner:
                 self._accept(st, row, plan)
         st["ppl_created_max"], st["ppl_done_max"] = created_max, done_max
         plan.unseen_open = [(project_id, ppl_id) for ppl_id in st["open"] if ppl_id not in seen]
+        # before pruning: a slice's state keeps every pipeline it committed (a resumed first load lists them
+        # all again; pruned ones older than the lookback would be described again)
+        self._unpruned[project_id] = dict(st["known_done"])
         prune_known_done(st["known_done"], self.floor_s, done_max - self.lookback_s)
         return plan
 

@@ -31,7 +31,8 @@ def _ci_job(server: EmulatorServer, db: Path, dlt_dir: Path) -> dg.JobDefinition
 
     resources = {
         # one attempt per request: the injected 503 fails the step at once
-        "semaphore": semaphore_for(server, slice_pipelines=SLICE, max_attempts=1),
+        # a lookback shorter than the world: committed pipelines older than it must stay known
+        "semaphore": semaphore_for(server, slice_pipelines=SLICE, max_attempts=1, lookback="12h"),
         "destination": DestinationResource(duckdb_path=str(db), pipelines_dir=str(dlt_dir)),
     }
     defs = build_definitions(SETTINGS, resources)

@@ -21,6 +21,9 @@ from .kill_at import NOT_REACHED
 from .scenario import Scenario, scenario, serve  # noqa: F401 (fixture)
 
 SLICE = 5
+# shorter than the tiny world's 3 days: a first load's state keeps only pipelines within the lookback, and a
+# resumed one must still know every pipeline committed before the kill
+LOOKBACK = "12h"
 PIPELINES_NEWLY_DONE = 31  # tiny world, first load
 SLICES = -(-PIPELINES_NEWLY_DONE // SLICE)
 PER_PIPELINE = ("pipelines.describe", "logs.get", "logs.v1", "artifacts.signed_url", "storage.get")
@@ -72,6 +75,7 @@ def _killed_cli(server, scenario: Scenario, sig: str) -> subprocess.CompletedPro
         "EMU_TOKEN": TEST_TOKEN,
         "RUNTIME__DLTHUB_TELEMETRY": "false",
         "SOURCES__SEMAPHORE__SLICE_PIPELINES": str(SLICE),
+        "SOURCES__SEMAPHORE__LOOKBACK": LOOKBACK,
     }
     command = [
         sys.executable, "-m", "semaphore_dagster_tests.semaphore.kill_at", "slice_4", sig, "--",
@@ -94,7 +98,7 @@ def test_first_load_killed_in_its_4th_slice_resumes_after_the_3rd(
     tmp_path: Path,
     sig: str,
 ) -> None:
-    baseline = scenario.baseline({"slice_pipelines": SLICE})
+    baseline = scenario.baseline({"slice_pipelines": SLICE, "lookback": LOOKBACK})
     world = make_world("tiny")
     full = _full_requests(world, tmp_path / "uninterrupted")
     with serve(world, latency_ms=2) as server:
@@ -106,7 +110,7 @@ def test_first_load_killed_in_its_4th_slice_resumes_after_the_3rd(
             ).fetchone()[0]
         assert committed >= 3 * SLICE  # three slices committed before the kill
         server.reset_counts()
-        assert scenario.load(server, slice_pipelines=SLICE) is None
+        assert scenario.load(server, slice_pipelines=SLICE, lookback=LOOKBACK) is None
         resumed = server.request_counts
     # the resumed run describes, logs and fetches test results only for what was not committed
     assert resumed["pipelines.describe"] <= PIPELINES_NEWLY_DONE - committed
@@ -120,7 +124,7 @@ def _full_requests(world, root: Path) -> dict[str, int]:
     """Requests per endpoint of an uninterrupted sliced first load of the same world (another file)."""
     root.mkdir(parents=True)
     with serve(world) as server:
-        load(server, root / "ci.duckdb", root / "pipelines", slice_pipelines=SLICE)
+        load(server, root / "ci.duckdb", root / "pipelines", slice_pipelines=SLICE, lookback=LOOKBACK)
         return server.request_counts
 
 
