@@ -71,6 +71,8 @@ class Targets:
     sensor_tick_requests: int = 3
     sensor_tick_s: float = 1.0
     resume_refetch_ratio: float = 0.25  # requests after a kill at 80% / requests of a whole first load
+    incremental_vs_floor: float = 4.0  # nothing new at 50 ms: wall after imports / its requests' floor
+    dagster_vs_bare_load: float = 1.15  # the Dagster layer's wall / a bare load's, same world and settings
 
 
 TARGETS = Targets()

@@ -56,3 +56,40 @@ def section_dagster(bench: Bench) -> None:
     bench.results["sensor_tick_s"] = round(r["tick"]["wall_s"], 4)
     bench.results["definitions_import_s"] = out["definitions_import_s"]
     bench.results["partition_materialize_s"] = out["partition_s"]
+
+
+def _rows(run: Any) -> dict[str, int]:
+    return {t: n for t, n in run.result.get("rows", {}).items() if t not in ("agents", "agent_types")}
+
+
+def section_dagster_vs_bare(bench: Bench) -> None:
+    """`dagster_vs_bare_load`: every Semaphore table of the same world at the same latency and settings,
+    once by a bare `load` (one process: `load_all`) and once through the Dagster layer (the unpartitioned
+    tables' run, then one backfill run of every log day; no checks, no insights). Walls after imports."""
+    assert bench.world is not None
+    start = (bench.world.now() - timedelta(days=bench.world.config.days + 1)).date()
+    last = bench.world.now().date()
+    env = {
+        "SEMAPHORE_DAGSTER_LOGS_START_DATE": start.isoformat(),
+        "SOURCES__SEMAPHORE__START_DATE": start.isoformat(),
+    }
+    latency = bench.plan.incremental_latency_ms
+    with bench.serve(bench.world, latency) as server:
+        bare, _ = bench.run("ours", {"source_args": {"start_date": start.isoformat()}}, server)
+        task = {"first_day": start.isoformat(), "last_day": last.isoformat()}
+        dagster, _ = bench.run("dagster_all", task, server, extra_env=env)
+    out = {
+        "latency_ms": latency,
+        "bare_wall_s": round(bare.result["wall_s"], 3),
+        "bare_requests": bare.total("load"),
+        "dagster_wall_s": round(dagster.result["wall_s"], 3),
+        "dagster_runs_s": dagster.result.get("runs_s"),
+        "dagster_requests": dagster.total("load"),
+        "dagster_peak_rss_mb": dagster.result["peak_rss_mb"]["self"],
+        "bare_peak_rss_mb": bare.result["peak_rss_mb"]["self"],
+        "rows_equal": _rows(bare) == _rows(dagster),
+        "rows_bare": _rows(bare),
+        "rows_dagster": _rows(dagster),
+    }
+    bench.results["dagster_vs_bare"] = out
+    bench.results["dagster_vs_bare_load"] = round(out["dagster_wall_s"] / out["bare_wall_s"], 3)

@@ -131,6 +131,22 @@ def target_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             _verdict(None if tick_s is None else tick_s <= TARGETS.sensor_tick_s),
         )
     )
+    for label, key, target in (
+        (
+            "incremental, nothing new: wall / its requests' floor (50 ms)",
+            "incremental_vs_floor",
+            TARGETS.incremental_vs_floor,
+        ),
+        (
+            "Dagster layer / bare load, every table (wall after imports)",
+            "dagster_vs_bare_load",
+            TARGETS.dagster_vs_bare_load,
+        ),
+    ):
+        value = r.get(key)
+        rows.append(
+            (label, _fmt(value, 3), f"<= {target}", _verdict(None if value is None else value <= target))
+        )
     resume = r.get("resume_refetch_ratio")
     rows.append(
         (

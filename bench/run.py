@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `semaphore_da
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.config import FULL, QUICK  # noqa: E402
-from bench.dagster_overhead import section_dagster  # noqa: E402
+from bench.dagster_overhead import section_dagster, section_dagster_vs_bare  # noqa: E402
 from bench.report import machine, markdown  # noqa: E402
 from bench.resume import section_resume  # noqa: E402
 from bench.scale import section_log_policy, section_scale  # noqa: E402
@@ -40,6 +40,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "incremental": section_incremental,
     "logs": section_logs,
     "dagster": section_dagster,
+    "dagster_vs_bare": section_dagster_vs_bare,
     "scale": section_scale,
     "log_policy": section_log_policy,
     "resume": section_resume,

@@ -20,6 +20,8 @@ REQUIRED_KEYS = (
     "sensor_tick_requests",
     "sensor_tick_s",
     "resume_refetch_ratio",
+    "incremental_vs_floor",
+    "dagster_vs_bare_load",
 )
 
 
@@ -55,6 +57,9 @@ def test_bench_quick_writes_every_figure(tmp_path: Path) -> None:
     assert isinstance(figures["incremental_requests"], int) and figures["incremental_requests"] >= 1
     assert isinstance(figures["sensor_tick_requests"], int) and figures["sensor_tick_requests"] >= 0
     assert _positive(figures["sensor_tick_s"])
+
+    assert _positive(figures["incremental_vs_floor"]) and _positive(figures["dagster_vs_bare_load"])
+    assert figures["dagster_vs_bare"]["rows_equal"], figures["dagster_vs_bare"]
 
     # a first load killed at 80% and run again: it ends with the uninterrupted load's rows, and in slices it
     # fetches less than the whole again (one commit fetches everything again)

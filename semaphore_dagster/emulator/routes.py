@@ -10,7 +10,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -87,6 +87,9 @@ class Env:
     log_mode: str = "cloud"
     link_base: str | None = None
     log_redirect_base: str | None = None  # None: the scheme and host the client used
+    log_cache: "LogBodyCache | None" = (
+        None  # encoded bodies of finished logs (EmulatorServer(log_cache_bytes))
+    )
     projects_page_size: int = 500
     promotions_without_switch: str = "error"  # "error" (inferred 400) | "empty" ([])
     jwts: JwtStore = field(default_factory=JwtStore)
@@ -380,7 +383,37 @@ def logs_get(env: Env, req: Request) -> r.Response:
             base = (env.log_redirect_base or f"https://{_host_without_port(req.host)}").rstrip("/")
         location = f"{base}/api/v1/logs/{job_id}?jwt={env.jwts.issue(job_id)}"
         return r.Response(302, b"", [("location", location)])
+    if env.log_cache is not None and log.finished:
+        return r.Response(
+            200, env.log_cache.body(job_id, lambda: _cloud_log_body(log.events())), [], r.JSON_CT
+        )
     return r.Response(200, _cloud_log_body(log.events()), [], r.JSON_CT)
+
+
+class LogBodyCache:
+    """Encoded `GET /logs` bodies of finished jobs (a finished log never changes), up to `limit` bytes in all;
+    a body that does not fit is generated and streamed as without the cache."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._bodies: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def body(self, job_id: str, render: Callable[[], Iterable[bytes]]) -> Iterable[bytes]:
+        """The body in 64 KiB chunks, sent chunked as an uncached log is."""
+        with self._lock:
+            cached = self._bodies.get(job_id)
+        if cached is None:
+            if self.size >= self.limit:
+                return render()
+            cached = b"".join(render())
+            with self._lock:
+                if self.size + len(cached) <= self.limit:
+                    self._bodies[job_id] = cached
+                    self.size += len(cached)
+        view = memoryview(cached)
+        return (bytes(view[i : i + 65536]) for i in range(0, len(view), 65536))
 
 
 def _cloud_log_body(events: Iterator[bytes]) -> Iterator[bytes]:
@@ -448,6 +481,9 @@ def logs_v1(env: Env, req: Request) -> r.Response:
         return r.Response(200, _loghub2_body(islice(log.events(), start, None), token, False), [], r.JSON_CT)
     if raw:
         return r.Response(200, _raw_log(log.event_dicts()), [], "text/plain; charset=utf-8")
+    if env.log_cache is not None and token <= 0:
+        body = env.log_cache.body(f"v1:{job_id}", lambda: _loghub2_body(log.events(), token, True))
+        return r.Response(200, body, [], r.JSON_CT)
     events = log.events() if token <= 0 else iter(())
     return r.Response(200, _loghub2_body(events, token, True), [], r.JSON_CT)
 

@@ -197,7 +197,10 @@ class EmulatorServer:
     `promotions_without_switch` (`error`: a 400 as inferred from the source; `empty`: `[]`),
     `log_redirect_base` (scheme+host of the self-hosted log redirect; default `https://` + the Host without a
     port, as Semaphore answers; `"client"`: the scheme, host and port the client used), `json_content_type` (False: plumber and
-    projecthub JSON goes without Content-Type, as the spec infers from Plug defaults; True: application/json).
+    projecthub JSON goes without Content-Type, as the spec infers from Plug defaults; True: application/json),
+    `log_cache_bytes` (0: every log is generated as it is served; N: the encoded bodies of finished jobs'
+    logs are kept, up to N bytes in all, so a second fetch is served at socket speed: the benchmark warms it
+    to measure a loader rather than this emulator's log generation).
     """
 
     def __init__(
@@ -222,6 +225,7 @@ class EmulatorServer:
         permissions: Iterable[str] | None = None,
         project_permission_filter: bool = True,
         signed_url_ttl_s: float = SIGNED_URL_TTL_S,
+        log_cache_bytes: int = 0,
     ) -> None:
         if log_mode not in LOG_MODES:
             raise ValueError(f"log_mode must be one of {', '.join(LOG_MODES)}, got {log_mode!r}")
@@ -236,6 +240,7 @@ class EmulatorServer:
         self.live_tick_s = live_tick_s
         self.link_base = link_base
         self.log_redirect_base = log_redirect_base
+        self.log_cache = routes.LogBodyCache(log_cache_bytes) if log_cache_bytes > 0 else None
         self.projects_page_size = projects_page_size
         self.promotions_without_switch = promotions_without_switch
         # The spec infers (from Plug defaults, not seen on the wire) that plumber-public and projecthub send
@@ -422,6 +427,7 @@ class EmulatorServer:
             log_mode=self.log_mode,
             link_base=self.link_base,
             log_redirect_base=self.log_redirect_base,
+            log_cache=self.log_cache,
             projects_page_size=self.projects_page_size,
             promotions_without_switch=self.promotions_without_switch,
             jwts=self._jwts,

@@ -214,3 +214,27 @@ def test_live_wall_clock_world_stays_on_the_wall_clock() -> None:
         assert abs(skew) < 5
         newest = get(server.base_url, f"{V}/pipelines", {"project_id": project_id, "page_size": 1}).json()[0]
         assert newest["created_at"]["seconds"] <= datetime.now(UTC).timestamp() + 1
+
+
+def _raw_log(server: EmulatorServer, job_id: str) -> tuple[str | None, bytes]:
+    conn = _connect(server.base_url)
+    conn.request("GET", f"{V}/logs/{job_id}", headers=AUTH)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.getheader("Transfer-Encoding"), body
+
+
+def test_log_cache_serves_the_same_chunked_bytes_and_stays_within_its_limit() -> None:
+    """`log_cache_bytes` (the benchmark's warm emulator): a finished log is served byte for byte as without
+    the cache, still chunked; logs beyond the limit are generated as before."""
+    world = make_world("tiny")
+    with world.lock:
+        jobs = [j.job_id for j in world.jobs.values() if j.state == "FINISHED" and not j.self_hosted][:6]
+    with EmulatorServer(world, token=TEST_TOKEN) as plain:
+        expected = {job_id: _raw_log(plain, job_id) for job_id in jobs}
+    limit = len(expected[jobs[0]][1]) + len(expected[jobs[1]][1])
+    with EmulatorServer(world, token=TEST_TOKEN, log_cache_bytes=limit) as cached:
+        for _ in range(2):  # the first pass fills the cache, the second reads it
+            assert {job_id: _raw_log(cached, job_id) for job_id in jobs} == expected
+        assert cached.log_cache is not None and 0 < cached.log_cache.size <= limit
