@@ -19,27 +19,22 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .endpoints import TABLES
 from .enums import upper
 from .normalize import _int
 from .timestamps import to_utc
 
+# The Arrow form of the table contract (endpoints.py): one description of the table, not a second one here.
+_SPEC = TABLES["job_log_events"]
+_ARROW_TYPES = {"text": pa.string(), "bigint": pa.int64(), "timestamp": pa.timestamp("us", tz="UTC")}
 EVENTS_SCHEMA = pa.schema(
     [
-        pa.field("job_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64(), nullable=False),
-        ("event", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("directive", pa.string()),
-        ("output", pa.string()),
-        ("exit_code", pa.int64()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-        ("result", pa.string()),
+        pa.field(name, _ARROW_TYPES[kind], nullable=name not in _SPEC.primary_key)
+        for name, kind in _SPEC.columns.items()
     ]
 )
-TEXT = ("directive", "output")
-ENUMS = ("event", "result")  # the contract's enum columns of job_log_events (UPPERCASE)
-TIMES = ("timestamp", "started_at", "finished_at")
+ENUMS = frozenset(_SPEC.enums)  # UPPERCASE columns
+TIMES = frozenset(name for name, kind in _SPEC.columns.items() if kind == "timestamp")
 BUFFER_EVENTS = 5000
 BUFFER_BYTES = 8 * 1024 * 1024
 
@@ -110,13 +105,15 @@ def to_batch(events: Sequence[dict[str, Any]], job_id: str, seqs: Iterable[int])
         "job_id": pa.array([job_id] * n, type=pa.string()),
         "seq": pa.array(list(seqs), type=pa.int64()),
     }
-    for name in EVENTS_SCHEMA.names[2:]:
+    for name in EVENTS_SCHEMA.names:
+        if name in columns:
+            continue
         values = [e.get(name) for e in events]
         if name in ENUMS:
             columns[name] = _enum(values, name)
         elif name in TIMES:
             columns[name] = _times(values)
-        elif name == "exit_code":
+        elif EVENTS_SCHEMA.field(name).type == pa.int64():
             columns[name] = _ints(values)
         else:
             columns[name] = _text(values)
