@@ -47,6 +47,7 @@ from .incremental import (
 )
 from .jobs_list import iter_job_details
 from .organization import project_ids
+from .packed_rows import PackedRows, RowSpill
 from .pagination import collect_style_a
 from .progress import Progress
 from .timestamps import to_unix_seconds, to_utc
@@ -65,11 +66,32 @@ def _s(value: Any) -> int:
     return to_unix_seconds(ts) if ts else 0
 
 
+# what the planner keeps of a pipeline newly DONE besides its packed row: what slicing, the jobs walk, the
+# promotions and the test results ask of it
+HEAD_FIELDS = (
+    "ppl_id",
+    "project_id",
+    "created_at",
+    "done_at",
+    "switch_id",
+    "partial_rerun_of",
+    "promotion_of",
+)
+
+
+def head(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in HEAD_FIELDS}
+
+
 @dataclass
 class Plan:
-    workflows: list[dict[str, Any]] = field(default_factory=list)
-    pipelines: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows to load
-    newly_done: dict[str, dict[str, Any]] = field(default_factory=dict)  # first time seen DONE
+    """What one run loads of CI activity. Rows wait packed in a temporary file (packed_rows.py) until their
+    slice loads them: a first load's plan is the whole window, and as dicts it grew the loader's peak with the
+    organization."""
+
+    workflows: PackedRows = field(default_factory=PackedRows)  # wf_id -> row
+    pipelines: PackedRows = field(default_factory=PackedRows)  # ppl_id -> row to load
+    newly_done: dict[str, dict[str, Any]] = field(default_factory=dict)  # first time seen DONE -> `head`
     unseen_open: list[tuple[str, str]] = field(default_factory=list)  # (project_id, ppl_id) to describe
     first_run: bool = False
 
@@ -206,6 +228,12 @@ class CiPlanner:
         self._newly_done: dict[str, dict[str, Any]] = {}
         self._unpruned: dict[str, dict[str, list[Any]]] = {}  # project -> known_done before pruning
         self._chunk_iter: Iterator[Chunk] | None = None
+        self._spill: RowSpill | None = None  # the plan's packed rows (made when the plan is)
+
+    def _new_plan(self, first_run: bool = False) -> Plan:
+        if self._spill is None:
+            self._spill = RowSpill()
+        return Plan(PackedRows(self._spill), PackedRows(self._spill), first_run=first_run)
 
     # --- listing helpers --------------------------------------------------------------------------------
 
@@ -343,7 +371,7 @@ class CiPlanner:
             st["open"].pop(ppl_id, None)
             plan.pipelines[ppl_id] = row
             if not known:
-                plan.newly_done[ppl_id] = row  # first time DONE: blocks, jobs, logs, promotions
+                plan.newly_done[ppl_id] = head(row)  # first time DONE: blocks, jobs, logs, promotions
             return
         previous = st["open"].get(ppl_id)
         if previous and previous[1] == digest and not force:
@@ -352,7 +380,7 @@ class CiPlanner:
         plan.pipelines[ppl_id] = row
 
     def _plan_project(self, project_id: str, st: dict[str, Any]) -> Plan:
-        plan = Plan(first_run="ppl_created_max" not in st)
+        plan = self._new_plan(first_run="ppl_created_max" not in st)
         # workflows
         wf_after = st["wf_max"] - self.overlap_s if "wf_max" in st else self.start_s - 1
         params = {"project_id": project_id, "created_after": wf_after, "created_before": self.run_s}
@@ -361,7 +389,7 @@ class CiPlanner:
             created = _s(row.get("created_at"))
             if row["wf_id"] in st["wf_recent"]:
                 continue
-            plan.workflows.append(row)
+            plan.workflows[row["wf_id"]] = row
             st["wf_recent"][row["wf_id"]] = created
             st["wf_max"] = max(st.get("wf_max", created), created)
         if "wf_max" in st:
@@ -400,10 +428,10 @@ class CiPlanner:
         state = ci_state()
         ids = project_ids(self.ctx)
         states = {pid: project_state(state, pid) for pid in ids}
-        plan = Plan()
+        plan = self._new_plan()
         for part in self.ctx.parallel_map(lambda pid: self._plan_project(pid, states[pid]), ids):
-            plan.workflows.extend(part.workflows)
-            plan.pipelines.update(part.pipelines)
+            plan.workflows.absorb(part.workflows)
+            plan.pipelines.absorb(part.pipelines)
             plan.newly_done.update(part.newly_done)
             plan.unseen_open.extend(part.unseen_open)
             plan.first_run = plan.first_run or part.first_run
@@ -583,8 +611,15 @@ class CiPlanner:
 
 def workflows(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:
     plan = planner.enter_slice()
-    if planner.slice == 0:
-        yield plan.workflows
+    if planner.slice == 0:  # in batches: unpacked all at once, a first load's workflows are the window's
+        batch: list[dict[str, Any]] = []
+        for row in plan.workflows.values():
+            batch.append(row)
+            if len(batch) >= settings.CHUNK_PIPELINES:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
 
 def pipelines(planner: CiPlanner) -> Iterator[list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from dlt.common.runtime import signals
 from dlt.common.runtime.collector import NullCollector
 from dlt.extract.source import DltSource
 
+from . import native_memory
 from .errors import ConfigError
 from .slices import LoadResult, load_in_slices
 
@@ -43,14 +44,16 @@ def capped_duckdb(credentials: Any) -> Any:
 
 class ArrowReleasingCollector(NullCollector):
     """dlt's progress collector, used for the one thing dlt has no other hook for: when a step (extract,
-    normalize, load) ends, Arrow's pool hands freed memory back to the system. mimalloc (Arrow's default)
-    keeps it, so the load step of one 100 MB log started on top of the extract's freed columns (measured:
-    180 MiB kept after the extract, BENCHMARKS.md)."""
+    normalize, load) ends, freed memory goes back to the system before the next step starts on top of it.
+    Arrow's pool (mimalloc) keeps freed columns: the load step of one 100 MB log started on top of the
+    extract's 180 MiB. glibc's malloc keeps the pages the step freed: `native_memory.trim` hands them back,
+    which Python itself never asks for."""
 
     def _stop(self) -> None:
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
+        native_memory.trim()
 
 
 def make_pipeline(
@@ -65,6 +68,7 @@ def make_pipeline(
     # dlt adds `_dlt_load_id` to Arrow tables (job_log_events) only when asked: without it their rows could
     # not be told apart by load, and readers see completed loads only (docs/source.md, "No half load visible").
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    native_memory.limit_arenas()  # before dlt starts its pools (native_memory.py)
     try:
         if isinstance(destination, str):
             if destination == "duckdb":
