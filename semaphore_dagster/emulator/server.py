@@ -46,10 +46,17 @@ PROXY_HTML = (
 )
 
 
+# socketserver's listen backlog is 5: a client opening more connections at once than that has its SYNs
+# dropped and retried after a second (a stall no real server shows: measured as 1 s gaps without a request in
+# a run with nothing new, BENCHMARKS.md)
+LISTEN_BACKLOG = 128
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False  # joined by server_close()
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], handler: type, emulator: "EmulatorServer") -> None:
         self.emulator = emulator

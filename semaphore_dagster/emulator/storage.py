@@ -103,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _StoreHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # as the API server's (server.py, LISTEN_BACKLOG): no dropped SYNs
 
     def __init__(self, address: tuple[str, int], store: "ArtifactStore") -> None:
         self.store = store

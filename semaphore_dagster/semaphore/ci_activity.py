@@ -558,11 +558,10 @@ class CiPlanner:
     def _deployment_sources(self, state: dict[str, Any]) -> set[str]:
         """`prev_pipeline_id` of deployments newer than the ones the promotions resource has looked at."""
         seen = state["deploy_seen"]
-        sources: set[str] = set()
-        for target in list_targets(self.ctx):
-            target_id = target["id"]
+
+        def one(target_id: str) -> tuple[str, int, set[str]]:  # targets walked side by side (one page each)
             newest = seen.get(target_id)
-            top = newest or 0
+            top, found = newest or 0, set()
             for raw in walker(self.ctx, target_id):
                 us = triggered_us(raw)
                 if newest is None:  # first look: remember where history stands, re-list nothing
@@ -572,8 +571,14 @@ class CiPlanner:
                     break
                 top = max(top, us)
                 if raw.get("prev_pipeline_id"):
-                    sources.add(raw["prev_pipeline_id"])
+                    found.add(raw["prev_pipeline_id"])
+            return target_id, top, found
+
+        sources: set[str] = set()
+        target_ids = [target["id"] for target in list_targets(self.ctx)]
+        for target_id, top, found in self.ctx.parallel_map(one, target_ids):
             seen[target_id] = top
+            sources |= found
         return sources
 
     def _list_promotions(self, ppl_id: str) -> list[dict[str, Any]] | None:
