@@ -10,42 +10,35 @@ than glibc (musl, macOS) both are no-ops.
 
 import ctypes
 import os
-from collections.abc import Callable
 
 MALLOC_ARENAS = 2  # glibc's M_ARENA_MAX for the loader's process (its default is 8 x cores)
 _M_ARENA_MAX = -8  # mallopt parameter number (malloc.h)
 
 
-def _libc() -> ctypes.CDLL | None:
+def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim, libc.mallopt  # noqa: B018  (glibc has both)
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     except (OSError, AttributeError):
         return None
     return libc
 
 
-_LIBC = _libc()
+_GLIBC = _glibc()
 _limited = False
 
 
 def limit_arenas() -> None:
     """Cap glibc's arenas at MALLOC_ARENAS for arenas made from now on (once per process)."""
     global _limited
-    if _LIBC is None or _limited or "MALLOC_ARENA_MAX" in os.environ:
+    if _GLIBC is None or _limited or "MALLOC_ARENA_MAX" in os.environ:
         return
-    _LIBC.mallopt.argtypes, _LIBC.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    _LIBC.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+    _GLIBC.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
     _limited = True
 
 
-def _trimmer() -> Callable[[], object]:
-    if _LIBC is None:
-        return lambda: None
-    trim = _LIBC.malloc_trim
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return lambda: trim(0)
-
-
-trim = _trimmer()
-trim.__doc__ = "glibc's `malloc_trim(0)`: free pages of every arena go back to the system."
+def trim() -> None:
+    """glibc's `malloc_trim(0)`: the free pages of every arena go back to the system."""
+    if _GLIBC is not None:
+        _GLIBC.malloc_trim(0)

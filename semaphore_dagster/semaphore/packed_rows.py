@@ -22,7 +22,8 @@ Row = dict[str, Any]
 
 
 class RowSpill:
-    """An append-only temporary file of byte strings, safe to share between threads (positional I/O)."""
+    """An append-only temporary file of byte strings, safe to share between threads (positional I/O). The
+    file closes with the object (its planner's run)."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="semaphore-plan-")
@@ -45,13 +46,6 @@ class RowSpill:
             raise OSError(f"plan spill file: read {len(data)} of {size} bytes at {offset}")
         return data
 
-    @property
-    def size(self) -> int:
-        return self._end
-
-    def close(self) -> None:
-        self._file.close()
-
 
 class PackedRows(MutableMapping[str, Row]):
     """A mapping of key -> row whose values are stored pickled in a `RowSpill` (each read unpacks a fresh
@@ -67,7 +61,8 @@ class PackedRows(MutableMapping[str, Row]):
         return self._spill
 
     def __getitem__(self, key: str) -> Row:
-        return pickle.loads(self._file().read(*self._where[key]))
+        offset, size = self._where[key]
+        return pickle.loads(self._file().read(offset, size))
 
     def __setitem__(self, key: str, row: Row) -> None:
         self._where[key] = self._file().write(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
