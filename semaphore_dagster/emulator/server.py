@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from semaphore_dagster.emulator import auth, routes
 from semaphore_dagster.emulator import responses as r
 from semaphore_dagster.emulator.faults import FaultInjector, FaultPlan, FaultRule, FaultSpec
-from semaphore_dagster.emulator.storage import SIGNED_URL_TTL_S, ArtifactStore, UrlSigner
+from semaphore_dagster.emulator.storage import LISTEN_BACKLOG, SIGNED_URL_TTL_S, ArtifactStore, UrlSigner
 
 log = logging.getLogger(__name__)
 LOG_MODES = ("cloud", "self_hosted")
@@ -44,12 +44,6 @@ PROXY_HTML = (
     "<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
     "<body><h1>We'll be right back</h1><p>The service is under maintenance.</p></body></html>"
 )
-
-
-# socketserver's listen backlog is 5: a client opening more connections at once than that has its SYNs
-# dropped and retried after a second (a stall no real server shows: measured as 1 s gaps without a request in
-# a run with nothing new, BENCHMARKS.md)
-LISTEN_BACKLOG = 128
 
 
 class _HTTPServer(ThreadingHTTPServer):

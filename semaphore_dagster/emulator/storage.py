@@ -100,10 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
+# socketserver's listen backlog is 5: a client opening more connections at once than that has its SYNs
+# dropped and retried after a second (a stall no real server shows: measured as 1 s gaps without a request in
+# a run with nothing new, BENCHMARKS.md). The API server (server.py) and the artifact store both use this.
+LISTEN_BACKLOG = 128
+
+
 class _StoreHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128  # as the API server's (server.py, LISTEN_BACKLOG): no dropped SYNs
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], store: "ArtifactStore") -> None:
         self.store = store
