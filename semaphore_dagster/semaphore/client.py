@@ -146,6 +146,7 @@ class DeadlineReader:
 
 _HIGH_AT_END = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}$")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # in every surrogate escape; a false match costs only time
 
 
 def _split_tail(text: str) -> tuple[str, str]:
@@ -163,7 +164,7 @@ def _split_tail(text: str) -> tuple[str, str]:
 
 def _fix_surrogate_escapes(text: str) -> str:
     """`\\uD8xx` not followed by `\\uDCxx`, and a `\\uDCxx` not preceded by a high one -> `\\ufffd`."""
-    if "\\u" not in text:
+    if not _MAYBE_SURROGATE.search(text):  # most text has no surrogate escape at all (ANSI codes are \u001b)
         return text
     out: list[str] = []
     last = 0

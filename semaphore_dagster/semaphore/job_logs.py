@@ -30,10 +30,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import dlt
 import ijson
 import pyarrow as pa
 import requests
 import urllib3
+from dlt.common.storages.exceptions import CurrentLoadPackageStateNotAvailable
 
 from . import log_events, log_policy, settings
 from .client import DeadlineReader, ForeignRedirect, SemaphoreClient, _short_body
@@ -134,6 +136,91 @@ def _read_events(
     return stored.table(), count, size, truncated
 
 
+# A body up to this size is read whole before it is parsed, and parsed under `_PARSE_LOCK`: one log parses at
+# a time while the other workers wait on the network. Parsing is Python under the GIL, so concurrent parses
+# only took turns every switch interval with their caches cold: 8 workers spent 1.2 s of CPU on the logs
+# that one parses in 0.75 s (BENCHMARKS.md, "Third pass"). A bigger body is parsed as it streams (its memory
+# is bounded by the cap, not by the body), outside the lock. At most max_concurrency bodies are held whole.
+WHOLE_BODY_BYTES = 1024 * 1024
+_PARSE_LOCK = threading.Lock()
+
+
+class _Replay:
+    """The chunks already read from a body, then (when it was not read to its end) the rest of it."""
+
+    def __init__(self, chunks: list[bytes], rest: DeadlineReader | None) -> None:
+        self._chunks = deque(chunks)
+        self._rest = rest
+
+    def read(self, size: int = 65536) -> bytes:
+        if size == 0:  # ijson probes the type of the stream with read(0)
+            return b""
+        if self._chunks:
+            return self._chunks.popleft()
+        return self._rest.read(size) if self._rest is not None else b""
+
+
+def _parse_body(
+    body: DeadlineReader, job_id: str, cap: int, tail: int | None
+) -> tuple[pa.Table, int, int, bool]:
+    """`_read_events` of the body: a small one read whole first and parsed under `_PARSE_LOCK`."""
+    chunks: list[bytes] = []
+    held = 0
+    while held <= WHOLE_BODY_BYTES:
+        data = body.read(65536)
+        if not data:
+            with _PARSE_LOCK:
+                return _read_events(_Replay(chunks, None), job_id, cap, tail)
+        chunks.append(data)
+        held += len(data)
+    return _read_events(_Replay(chunks, body), job_id, cap, tail)
+
+
+class LoadJobs:
+    """Which jobs' logs each dlt load package being extracted already holds, so that each job's log goes into
+    a package once. `job_log_events` is declared deduplicated to dlt (source.py): its merge then skips a
+    ROW_NUMBER() pass over every event of the load (0.35 s of the 0.95 s load of 222k events, BENCHMARKS.md);
+    this is what makes the declaration true, whatever the jobs given (a Dagster partition's list, the CI
+    chunks of a slice) and however many of our sources one `pipeline.run` extracts. Every extract makes a new
+    package (dlt isolates each in its own folder, so a failed or killed extract is never reused), and only
+    the last KEEP packages are remembered: what is held is a few slices' job ids, not the run's."""
+
+    KEEP = 8
+
+    def __init__(self) -> None:
+        self._packages: dict[str | None, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def new(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`jobs` without those already fetched into the current package (nor a job listed twice)."""
+        load_id = _current_load_id()
+        fresh = []
+        with self._lock:
+            if load_id is None:  # outside dlt's extract: no package to keep apart
+                held: set[str] = set()
+            else:
+                held = self._packages.pop(load_id, set())
+                self._packages[load_id] = held  # the newest last
+                while len(self._packages) > self.KEEP:
+                    del self._packages[next(iter(self._packages))]
+            for job in jobs:
+                if job["job_id"] not in held:
+                    held.add(job["job_id"])
+                    fresh.append(job)
+        return fresh
+
+
+LOADED = LoadJobs()  # one per process: two sources in one extract share a package
+
+
+def _current_load_id() -> str | None:
+    """The load package being extracted (None outside dlt's extract: the ids then last as long as the run)."""
+    try:
+        return dlt.current.load_package_state()["load_id"]
+    except CurrentLoadPackageStateNotAvailable:
+        return None
+
+
 def _cut_json_string(response: requests.Response) -> bool:
     """A 404 reason is a JSON string (`"This job never started, ..."`); one that does not parse was cut off."""
     try:
@@ -206,7 +293,7 @@ def fetch_log(
             ends = getattr(response, "_semaphore_deadline", time.monotonic() + client.request_deadline)
             body = DeadlineReader(response, ends, repair_utf8=True)
             try:
-                events, count, size, truncated = _read_events(body, job_id, log_max_bytes, log_tail_bytes)
+                events, count, size, truncated = _parse_body(body, job_id, log_max_bytes, log_tail_bytes)
             except requests.exceptions.ReadTimeout:
                 problems.append(
                     f"body not complete within {client.request_deadline:.0f} s (request_deadline)"
@@ -251,9 +338,9 @@ def log_items(
     ctx: RunContext, jobs: list[dict[str, Any]], streak: _Streak | None = None
 ) -> Iterator[dict[str, Any]]:
     """Fetch the logs of `jobs` that the run's `log_policy` wants, in parallel (bounded), one item per job
-    for the two log transformers."""
+    for the two log transformers; none of a job whose log the load package already holds (`LOADED`)."""
 
-    jobs = log_policy.select(ctx.log_policy, jobs)
+    jobs = LOADED.new(log_policy.select(ctx.log_policy, jobs))
     streak = streak or new_streak(ctx)
 
     def one(job: dict[str, Any]) -> dict[str, Any]:

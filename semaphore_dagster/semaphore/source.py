@@ -294,7 +294,8 @@ def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
             name="job_log_events",
             primary_key=list(spec_events.primary_key),
             merge_key="job_id",  # a re-fetched log replaces all of the job's events (no stale tail)
-            write_disposition="merge",
+            # a job's log is in a load package once (job_logs.LoadJobs): dlt's merge needs no dedup pass
+            write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
             columns=spec_events.dlt_columns(),
         ),
     ]

@@ -90,3 +90,70 @@ def test_arrow_loaded_log_events_carry_their_load_id(
     assert events > 0
     assert missing == 0
     assert complete == events
+
+
+def _duplicate_event_keys(duckdb_path: Path) -> int:
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        return con.sql(
+            "SELECT count(*) FROM (SELECT job_id, seq FROM semaphore.job_log_events "
+            "GROUP BY job_id, seq HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+
+
+def test_a_job_given_twice_is_fetched_and_stored_once(
+    emulator, duckdb_path: Path, pipelines_dir: Path
+) -> None:
+    """job_log_events is declared deduplicated to dlt (its merge skips the dedup pass): a job listed twice,
+    in one source or in two sources of one `pipeline.run`, must still reach the load package once."""
+    pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
+    load(emulator, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
+    window = (FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1))
+    jobs = jobs_needing_logs(pipeline, *window)
+    options = {"base_url": emulator.base_url, "api_token": TEST_TOKEN}
+    emulator.reset_counts()
+    run_load(pipeline, job_logs_source(jobs=jobs + jobs[:5] + jobs[:2], **options))
+    assert emulator.request_counts.get("logs.get", 0) == len(jobs)
+    assert _duplicate_event_keys(duckdb_path) == 0
+    # again, with two sources in one run over overlapping jobs: one package, each log once
+    emulator.reset_counts()
+    half = len(jobs) // 2
+    pipeline.run(
+        [job_logs_source(jobs=jobs[: half + 3], **options), job_logs_source(jobs=jobs[half:], **options)],
+        loader_file_format="parquet",
+    )
+    assert emulator.request_counts.get("logs.get", 0) == len(jobs)
+    assert _duplicate_event_keys(duckdb_path) == 0
+    truth = emulator.world.ground_truth()
+    tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
+    assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"], ignore={"attempts"})
+    assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
+
+
+def test_a_log_bigger_than_a_whole_read_streams_to_the_same_rows(
+    emulator_factory, duckdb_path: Path, pipelines_dir: Path
+) -> None:
+    """Bodies up to job_logs.WHOLE_BODY_BYTES are read whole, then parsed; a bigger one is parsed as it
+    streams (the chunks read so far replayed first). Both end equal to the ground truth, stored in full."""
+    from semaphore_dagster.semaphore.job_logs import WHOLE_BODY_BYTES
+
+    from ..conftest import make_world
+
+    world = make_world("tiny", huge_log_bytes=3 * WHOLE_BODY_BYTES)
+    server = emulator_factory(world)
+    pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
+    load(server, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
+    window = (FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1))
+    jobs = jobs_needing_logs(pipeline, *window)
+    cap = 8 * WHOLE_BODY_BYTES
+    run_load(
+        pipeline,
+        job_logs_source(jobs=jobs, base_url=server.base_url, api_token=TEST_TOKEN, log_max_bytes=cap),
+    )
+    truth = world.ground_truth(log_max_bytes=cap)
+    tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
+    huge = max(tables["job_logs"], key=lambda r: r["bytes"] or 0)
+    assert huge["bytes"] > WHOLE_BODY_BYTES and not huge["truncated"]
+    assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"])
+    assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
