@@ -146,7 +146,8 @@ class DeadlineReader:
 
 _HIGH_AT_END = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}$")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
-_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # in every surrogate escape; a false match costs only time
+# in every surrogate escape (a false match only costs the full scan)
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _split_tail(text: str) -> tuple[str, str]:

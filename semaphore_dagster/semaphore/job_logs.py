@@ -178,12 +178,12 @@ def _parse_body(
 
 class LoadJobs:
     """Which jobs' logs each dlt load package being extracted already holds, so that each job's log goes into
-    a package once. `job_log_events` is declared deduplicated to dlt (source.py): its merge then skips a
-    ROW_NUMBER() pass over every event of the load (0.35 s of the 0.95 s load of 222k events, BENCHMARKS.md);
-    this is what makes the declaration true, whatever the jobs given (a Dagster partition's list, the CI
-    chunks of a slice) and however many of our sources one `pipeline.run` extracts. Every extract makes a new
-    package (dlt isolates each in its own folder, so a failed or killed extract is never reused), and only
-    the last KEEP packages are remembered: what is held is a few slices' job ids, not the run's."""
+    a package once. dlt's merge of `job_log_events` neither dedups the staged events nor deletes by their
+    key (source.py, `_events_columns`): this is what keeps a key from being stored twice, whatever the jobs
+    given (a Dagster partition's list, the CI chunks of a slice) and however many of our sources one
+    `pipeline.run` extracts. Every extract makes a new package (dlt isolates each in its own folder, so a
+    failed or killed extract is never reused), and only the last KEEP packages are remembered: what is held
+    is a few slices' job ids, not the run's."""
 
     KEEP = 8
 
@@ -214,7 +214,7 @@ LOADED = LoadJobs()  # one per process: two sources in one extract share a packa
 
 
 def _current_load_id() -> str | None:
-    """The load package being extracted (None outside dlt's extract: the ids then last as long as the run)."""
+    """The load package being extracted (None outside dlt's extract: then only a job listed twice is dropped)."""
     try:
         return dlt.current.load_package_state()["load_id"]
     except CurrentLoadPackageStateNotAvailable:
