@@ -30,12 +30,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import dlt
 import ijson
 import pyarrow as pa
 import requests
 import urllib3
-from dlt.common.storages.exceptions import CurrentLoadPackageStateNotAvailable
 
 from . import log_events, log_policy, settings
 from .client import DeadlineReader, ForeignRedirect, SemaphoreClient, _short_body
@@ -176,51 +174,6 @@ def _parse_body(
     return _read_events(_Replay(chunks, body), job_id, cap, tail)
 
 
-class LoadJobs:
-    """Which jobs' logs each dlt load package being extracted already holds, so that each job's log goes into
-    a package once. dlt's merge of `job_log_events` neither dedups the staged events nor deletes by their
-    key (source.py, `_events_columns`): this is what keeps a key from being stored twice, whatever the jobs
-    given (a Dagster partition's list, the CI chunks of a slice) and however many of our sources one
-    `pipeline.run` extracts. Every extract makes a new package (dlt isolates each in its own folder, so a
-    failed or killed extract is never reused), and only the last KEEP packages are remembered: what is held
-    is a few slices' job ids, not the run's."""
-
-    KEEP = 8
-
-    def __init__(self) -> None:
-        self._packages: dict[str | None, set[str]] = {}
-        self._lock = threading.Lock()
-
-    def new(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """`jobs` without those already fetched into the current package (nor a job listed twice)."""
-        load_id = _current_load_id()
-        fresh = []
-        with self._lock:
-            if load_id is None:  # outside dlt's extract: no package to keep apart
-                held: set[str] = set()
-            else:
-                held = self._packages.pop(load_id, set())
-                self._packages[load_id] = held  # the newest last
-                while len(self._packages) > self.KEEP:
-                    del self._packages[next(iter(self._packages))]
-            for job in jobs:
-                if job["job_id"] not in held:
-                    held.add(job["job_id"])
-                    fresh.append(job)
-        return fresh
-
-
-LOADED = LoadJobs()  # one per process: two sources in one extract share a package
-
-
-def _current_load_id() -> str | None:
-    """The load package being extracted (None outside dlt's extract: then only a job listed twice is dropped)."""
-    try:
-        return dlt.current.load_package_state()["load_id"]
-    except CurrentLoadPackageStateNotAvailable:
-        return None
-
-
 def _cut_json_string(response: requests.Response) -> bool:
     """A 404 reason is a JSON string (`"This job never started, ..."`); one that does not parse was cut off."""
     try:
@@ -338,9 +291,9 @@ def log_items(
     ctx: RunContext, jobs: list[dict[str, Any]], streak: _Streak | None = None
 ) -> Iterator[dict[str, Any]]:
     """Fetch the logs of `jobs` that the run's `log_policy` wants, in parallel (bounded), one item per job
-    for the two log transformers; none of a job whose log the load package already holds (`LOADED`)."""
+    for the two log transformers."""
 
-    jobs = LOADED.new(log_policy.select(ctx.log_policy, jobs))
+    jobs = log_policy.select(ctx.log_policy, jobs)
     streak = streak or new_streak(ctx)
 
     def one(job: dict[str, Any]) -> dict[str, Any]:

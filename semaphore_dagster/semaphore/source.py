@@ -238,21 +238,6 @@ def _transformer(fn: Any, parent: Any, table: str) -> Any:
     )
 
 
-def _events_columns(spec: Any) -> dict[str, dict[str, Any]]:
-    """`job_log_events`' dlt columns, its key columns marked `primary_key: False`. The key stays (job_id, seq)
-    in the table's description (the checks test it), but dlt's merge is told only the merge key `job_id`:
-    with both, dlt deletes `WHERE pk = pk OR job_id = job_id`, a condition DuckDB cannot hash-join (1.75 s and
-    94 MiB more per slice against 5.7M stored events, 0.03 s without), and it dedups the staged events by a
-    ROW_NUMBER() pass over all of them (0.35 s of the 0.95 s load of 222k events). Neither is needed: each
-    job's log goes into a load package once (job_logs.LoadJobs), and the delete by job_id removes every
-    event of a re-fetched job. Explicit `False` also clears the hint in a schema stored by an earlier
-    version (dlt merges hints; BENCHMARKS.md, "Third pass")."""
-    columns = spec.dlt_columns()
-    for name in spec.primary_key:
-        columns[name]["primary_key"] = False
-    return columns
-
-
 def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
     """A hidden fetcher and two transformers (`job_logs`, `job_log_events`) fed by it. The fetcher yields
     batches of fetched logs (bounded by LOG_BATCH_BYTES of stored output); events go out as Arrow tables,
@@ -307,9 +292,10 @@ def _log_resources(ctx: RunContext, jobs: Any) -> list[Any]:
             events,
             data_from=fetcher,
             name="job_log_events",
+            primary_key=list(spec_events.primary_key),
             merge_key="job_id",  # a re-fetched log replaces all of the job's events (no stale tail)
             write_disposition="merge",
-            columns=_events_columns(spec_events),
+            columns=spec_events.dlt_columns(),
         ),
     ]
 
