@@ -1,6 +1,7 @@
 """Job logs: one `job_logs` row per job (outcome, counts, truncation) and its events in `job_log_events`.
 
-Bounded memory: the body is never held whole. `ijson` parses the event array incrementally from the socket;
+Bounded memory: a body is held whole only up to WHOLE_BODY_BYTES (1 MiB, then parsed under one lock, see
+there); a bigger one is never held whole: `ijson` parses the event array incrementally from the socket;
 events are stored until their `output` text passes `log_max_bytes` (the event that crosses the cap is kept,
 later ones are only counted), so a 100 MB log costs the cap, not 100 MB several times over. With
 `log_tail_bytes` the last events are kept instead, in a window of about that many bytes (log_policy.py).
