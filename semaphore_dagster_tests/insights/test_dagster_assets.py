@@ -124,3 +124,37 @@ def test_missing_source_tables_are_reported_not_fatal(tmp_path: Path) -> None:
     meta = event.materialization.metadata
     assert meta["dagster/row_count"].value == 0
     assert "job_log_events, jobs not loaded yet" in meta["missing_source_tables"].value
+
+
+def test_the_dbt_resource_knows_its_version_without_starting_dbt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `dbt` beside this Python is the installed dbt-core: its version comes from the package metadata,
+    not from a `dbt --version` process (3 s per run); any other executable is still asked."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    from semaphore_dagster.defs.insights.definitions import InsightsDbtResource
+    from semaphore_dagster.defs.insights.project import insights_project
+
+    started: list[list[str]] = []
+
+    def check_output(args, *rest, **kwargs):
+        started.append(list(args))
+        return subprocess.check_output(args, *rest, **kwargs)
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", check_output)
+    beside = str(Path(sys.executable).absolute().parent / "dbt")
+    assert Path(beside).exists()
+    ours = InsightsDbtResource(project_dir=insights_project, dbt_executable=beside)
+    assert str(ours._cli_version) == version("dbt-core")
+    assert started == []
+    other = tmp_path / "dbt"  # a dbt of another installation: asked, as dagster-dbt does
+    other.write_text(f'#!/bin/sh\nexec {beside} "$@"\n')
+    other.chmod(0o755)
+    theirs = InsightsDbtResource(project_dir=insights_project, dbt_executable=str(other))
+    assert str(theirs._cli_version) == version("dbt-core")
+    assert started == [[str(other), "--version"]]
