@@ -20,6 +20,13 @@ FIXED_NOW = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 TEST_TOKEN = "emu-secret-token-5f2c9a"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, otherwise in collection order. The workers take whole files in this order
+    (`--dist loadfile`): the long end-to-end files then start at once and the short ones fill in around them,
+    instead of a long file starting last and running alone at the end of the suite."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _isolate_dlt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep dlt's working files and telemetry out of the user's global folders."""
