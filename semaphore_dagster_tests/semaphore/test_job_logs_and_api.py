@@ -60,6 +60,9 @@ def test_sensor_api_iter_jobs_stops_at_the_cursor(emulator) -> None:
 def test_refetch_with_a_smaller_cap_replaces_all_events(
     emulator, duckdb_path: Path, pipelines_dir: Path
 ) -> None:
+    """Logs stored in full, then fetched again capped at 40 bytes: each job's events are replaced whole (the
+    merge deletes by job_id), so no event of the longer log stays; the merge's delete is by the merge key
+    alone (no OR: merge_delete.py)."""
     pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
     load(emulator, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
     window = (FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1))
@@ -71,6 +74,14 @@ def test_refetch_with_a_smaller_cap_replaces_all_events(
     tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
     assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"])
     assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
+    assert _duplicate_event_keys(duckdb_path) == 0
+    package = pipeline.get_load_package_info(pipeline.list_completed_load_packages()[-1])
+    merges = [
+        Path(job.file_path).read_text()
+        for job in package.jobs["completed_jobs"]
+        if job.job_file_info.table_name == "job_log_events" and job.file_path.endswith(".sql")
+    ]
+    assert merges and all("DELETE" in sql and " OR " not in sql for sql in merges), merges
 
 
 def test_arrow_loaded_log_events_carry_their_load_id(
@@ -122,35 +133,6 @@ def test_a_job_given_twice_is_stored_once(emulator, duckdb_path: Path, pipelines
     tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
     assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"], ignore={"attempts"})
     assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
-
-
-def test_a_log_fetched_again_shorter_leaves_no_stale_event(
-    emulator, duckdb_path: Path, pipelines_dir: Path
-) -> None:
-    """Logs stored in full, then fetched again keeping only their last 40 bytes: each job's events are
-    replaced whole (the merge deletes by job_id), so no event of the longer log stays, and the merge's
-    delete is by the merge key alone (no OR: merge_delete.py)."""
-    pipeline = make_pipeline(pipelines_dir=pipelines_dir, credentials=str(duckdb_path))
-    load(emulator, duckdb_path, pipelines_dir, resources=CI, include_logs=False)
-    window = (FIXED_NOW - timedelta(days=30), FIXED_NOW + timedelta(days=1))
-    jobs = jobs_needing_logs(pipeline, *window)
-    options = {"base_url": emulator.base_url, "api_token": TEST_TOKEN}
-    run_load(pipeline, job_logs_source(jobs=jobs, **options))
-    full = read_tables(duckdb_path, ("job_log_events",))["job_log_events"]
-    run_load(pipeline, job_logs_source(jobs=jobs, log_tail_bytes=40, **options))
-    truth = emulator.world.ground_truth(log_tail_bytes=40)
-    tables = read_tables(duckdb_path, ("job_logs", "job_log_events"))
-    assert len(tables["job_log_events"]) < len(full)
-    assert _duplicate_event_keys(duckdb_path) == 0
-    assert_table_equal("job_logs", tables["job_logs"], truth["job_logs"], ignore={"attempts"})
-    assert_table_equal("job_log_events", tables["job_log_events"], truth["job_log_events"])
-    package = pipeline.get_load_package_info(pipeline.list_completed_load_packages()[-1])
-    merges = [
-        Path(job.file_path).read_text()
-        for job in package.jobs["completed_jobs"]
-        if job.job_file_info.table_name == "job_log_events" and job.file_path.endswith(".sql")
-    ]
-    assert merges and all("DELETE" in sql and " OR " not in sql for sql in merges), merges
 
 
 def test_a_log_bigger_than_a_whole_read_streams_to_the_same_rows(
