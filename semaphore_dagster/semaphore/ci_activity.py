@@ -86,7 +86,7 @@ _HEAD_INDEX = {name: index for index, name in enumerate(HEAD_FIELDS)}
 class Head(tuple):
     """The HEAD_FIELDS of a pipeline newly DONE, read like the row (`head["ppl_id"]`, `head.get(name)`). A
     tuple: a first load holds one per pipeline of the window until its slice loads it (43,886 at `large`), and
-    seven fields cost 112 bytes as a tuple against 360 as a dict; the project id is interned (one string per
+    seven fields cost 96 bytes as a tuple against 360 as a dict; the project id is interned (one string per
     project, not per pipeline)."""
 
     __slots__ = ()

@@ -6,7 +6,7 @@ dedup of the staged rows, which a resumed load package needs: docs/source.md), a
 re-fetched log replace every event of its job. A pk match is then always a merge-key match, so the OR selects
 exactly the rows the merge key alone does. But DuckDB cannot hash-join an OR: it compares every stored event
 with every staged one, and the cost grows with the table. Measured on `large`'s file (5.7M stored events, one
-slice of 130,000 staged; BENCHMARKS.md): 4.3 s and +92 MiB for the OR, 0.05 s and nothing for the key alone;
+slice of 130,000 staged; BENCHMARKS.md): 4.3 s and +92 MiB for the OR, 0.06 s and +15 MiB for the key alone;
 the loader's peak at `large` was that delete. dlt has no setting for the condition, so its one clause builder
 (`SqlMergeFollowupJob._gen_key_table_clauses`, used by every SQL destination's merge) is wrapped: with a
 merge key contained in the primary key it returns the merge-key clause only; otherwise dlt's clauses as they
