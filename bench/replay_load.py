@@ -16,13 +16,11 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.sample_memory import rss_mb  # noqa: E402
+
 KEY_ONLY = 'd."job_id" = s."job_id"'
 DLT_OR = 'd."job_id" = s."job_id" AND d."seq" = s."seq" OR d."job_id" = s."job_id"'
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def main(work: Path, memory_limit: str, dlt_or: bool) -> None:
@@ -59,12 +57,9 @@ def main(work: Path, memory_limit: str, dlt_or: bool) -> None:
         for sql_file in (f for f in files if f.startswith(table + ".") and f.endswith(".sql")):
             con.execute("BEGIN")
             for statement in (package / sql_file).read_text().strip().splitlines():
-                if dlt_or and table == "job_log_events" and DLT_OR not in statement:
-                    statement = (
-                        statement.replace(KEY_ONLY, DLT_OR, 1)
-                        if statement.startswith("DELETE")
-                        else statement
-                    )
+                is_delete = table == "job_log_events" and statement.startswith("DELETE")
+                if dlt_or and is_delete and DLT_OR not in statement:
+                    statement = statement.replace(KEY_ONLY, DLT_OR, 1)
                 run(f"{table}: {statement[:50]}", statement)
             run(f"{table}: commit", "COMMIT")
     done.set()

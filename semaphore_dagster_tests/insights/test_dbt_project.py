@@ -131,3 +131,31 @@ def test_dbt_build_by_itself(tmp_path: Path) -> None:
         ).fetchall() == [(9,)]
     finally:
         con.close()
+
+
+def test_the_manifest_is_parsed_again_only_when_a_project_file_is_newer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `dagster dev` does at each reload and in each run's process: a fresh manifest is read as is
+    (no `dbt parse`); an edited model makes it stale, and the next import parses it again, under
+    `dagster dev` too (DAGSTER_IS_DEV_CLI set)."""
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    from semaphore_dagster.defs.insights.project import ensure_manifest, manifest_is_stale
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
+    project = DbtProject(project_dir=copy, profiles_dir=copy)
+    manifest = ensure_manifest(project)
+    assert manifest.exists() and not manifest_is_stale(project)
+    made = manifest.stat().st_mtime_ns
+    ensure_manifest(project)
+    assert manifest.stat().st_mtime_ns == made  # fresh: not parsed again, even under dagster dev
+    model = next((copy / "models").rglob("*.sql"))
+    os.utime(model, ns=(made + 10**9, made + 10**9))
+    assert manifest_is_stale(project)
+    ensure_manifest(project)
+    assert manifest.stat().st_mtime_ns > made and not manifest_is_stale(project)
