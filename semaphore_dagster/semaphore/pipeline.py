@@ -11,7 +11,7 @@ from dlt.common.runtime import signals
 from dlt.common.runtime.collector import NullCollector
 from dlt.extract.source import DltSource
 
-from . import merge_delete, native_memory
+from . import merge_dedup, merge_delete, native_memory
 from .errors import ConfigError
 from .slices import LoadResult, load_in_slices
 
@@ -70,6 +70,7 @@ def make_pipeline(
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     native_memory.limit_arenas()  # before dlt starts its pools (native_memory.py)
     merge_delete.install()  # the merge of job_log_events deletes by job_id alone (merge_delete.py)
+    merge_dedup.install()  # staged rows deduplicated by row id on DuckDB (merge_dedup.py)
     try:
         if isinstance(destination, str):
             if destination == "duckdb":
