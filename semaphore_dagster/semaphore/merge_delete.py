@@ -10,7 +10,7 @@ slice of 130,000 staged; BENCHMARKS.md): 4.3 s and +92 MiB for the OR, 0.06 s an
 the loader's peak at `large` was that delete. dlt has no setting for the condition, so its one clause builder
 (`SqlMergeFollowupJob._gen_key_table_clauses`, used by every SQL destination's merge) is wrapped: with a
 merge key contained in the primary key it returns the merge-key clause only; otherwise dlt's clauses as they
-were. The staged rows are still deduplicated by the primary key (a separate statement, untouched).
+were. The staged rows are still deduplicated by the primary key (a separate statement: merge_dedup.py).
 """
 
 from collections.abc import Sequence
