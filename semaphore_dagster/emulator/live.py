@@ -8,19 +8,30 @@ deployments appear, PENDING deployments start), and agents come and go. Everythi
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from statistics import NormalDist
 
-from semaphore_dagster.emulator.generate import new_agent, nightly_times, plan_scheduled_run, workflow_times
+from semaphore_dagster.emulator.generate import (
+    _poisson,
+    new_agent,
+    nightly_times,
+    plan_scheduled_run,
+    workflow_times,
+)
 from semaphore_dagster.emulator.planner import Planner
 from semaphore_dagster.emulator.timeline import reveal
 
 MAX_STEP = timedelta(days=7)
 
 
-def advance(world, delta: timedelta, activity: float = 1.0) -> None:
+def advance(world, delta: timedelta, activity: float = 1.0, wall_clock: bool = False) -> None:
     """Move the clock by `delta`. `activity` multiplies how much happens meanwhile (new workflows, old
     promotions): a live server whose world follows the wall clock keeps its clock there (a real server's
-    clock is the client's) and shows more happening instead of racing ahead of the loader's time."""
+    clock is the client's) and shows more happening instead of racing ahead of the loader's time.
+
+    `wall_clock` (the server's live thread on a wall-clock world): the steps are the thread's ticks, at
+    whatever hour someone runs it, so new workflows come from `wall_clock_workflow_times` (a share of them
+    around the clock); otherwise from the generator's own `workflow_times`."""
     if activity <= 0:
         raise ValueError(f"world.advance needs a positive activity, got {activity}")
     if delta < timedelta(0):
@@ -34,7 +45,8 @@ def advance(world, delta: timedelta, activity: float = 1.0) -> None:
         begin, end = world.now(), world.now() + delta
         for profile in world._profiles:
             rate = world.config.pipelines_per_day * activity
-            times = [(t, False) for t in workflow_times(rng, rate, begin, end)]
+            draw = wall_clock_workflow_times if wall_clock else workflow_times
+            times = [(t, False) for t in draw(rng, rate, begin, end)]
             times += [(t, True) for t in nightly_times(begin, end)]
             for at, nightly in sorted(times):
                 if nightly:
@@ -45,6 +57,43 @@ def advance(world, delta: timedelta, activity: float = 1.0) -> None:
         _agents_come_and_go(world, planner, delta, end)
         world._clock = end
         reveal(world, end)
+
+
+TIME_OF_DAY = NormalDist(14, 3.5)  # hours UTC, as generate.workflow_times draws them
+AROUND_THE_CLOCK = 0.2  # the share of a live day's workflows spread evenly over its 24 hours
+
+
+def wall_clock_workflow_times(
+    rng: random.Random, per_day: float, begin: datetime, end: datetime
+) -> list[datetime]:
+    """Workflow creation times in (begin, end] for the live thread's short steps on the wall clock.
+
+    Why not `workflow_times`: that draws a whole day's count and keeps the times inside the step, so a
+    0.05 s tick costs a day's worth of draws, and between 20:00 and 08:00 UTC almost nothing ever falls
+    inside (its working-hours curve is near zero there), so a live demo or `--live` server started at night
+    shows no new pipeline at any speed. Here the count is Poisson with the step's own share of the day: the
+    working-hours curve for 80% of the day's workflows and an even spread for the rest (other time zones,
+    bots), with weekends at a quarter as in the generator; each time is drawn inside the step from the same
+    mixture. The cost is that of the workflows drawn."""
+    out: list[datetime] = []
+    day = begin.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:
+        lo = max(0.0, (begin - day).total_seconds() / 3600)
+        hi = min(24.0, (end - day).total_seconds() / 3600)
+        daily = per_day * (0.25 if day.weekday() >= 5 else 1.15)
+        curve = (1 - AROUND_THE_CLOCK) * (TIME_OF_DAY.cdf(hi) - TIME_OF_DAY.cdf(lo))
+        even = AROUND_THE_CLOCK * (hi - lo) / 24
+        for _ in range(_poisson(rng, daily * (curve + even))):
+            if rng.random() * (curve + even) < curve:
+                u = rng.uniform(TIME_OF_DAY.cdf(lo), TIME_OF_DAY.cdf(hi))
+                hour = min(hi, max(lo, TIME_OF_DAY.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))))
+            else:
+                hour = rng.uniform(lo, hi)
+            at = day + timedelta(hours=hour)
+            if begin < at <= end:
+                out.append(at)
+        day += timedelta(days=1)
+    return sorted(out)
 
 
 def _promote_old(world, planner: Planner, begin, end, activity: float = 1.0) -> None:

@@ -374,7 +374,7 @@ class EmulatorServer:
             last = now
             with self.world.lock:
                 if follows_wall_clock:
-                    self.world.advance(timedelta(seconds=elapsed), activity=self.live_speed)
+                    self.world.advance(timedelta(seconds=elapsed), activity=self.live_speed, wall_clock=True)
                 else:
                     self.world.advance(timedelta(seconds=elapsed * self.live_speed))
 

@@ -106,12 +106,12 @@ class World:
 
         return generate_world(config)
 
-    def advance(self, delta: timedelta, activity: float = 1.0) -> None:
-        """Move the clock forward by `delta` and apply what happens meanwhile, `activity` times as much
-        (see live.py)."""
+    def advance(self, delta: timedelta, activity: float = 1.0, wall_clock: bool = False) -> None:
+        """Move the clock forward by `delta` and apply what happens meanwhile, `activity` times as much;
+        `wall_clock` for the live thread's ticks on the wall clock (see live.py)."""
         from semaphore_dagster.emulator.live import advance
 
-        advance(self, delta, activity)
+        advance(self, delta, activity, wall_clock)
 
     def ground_truth(
         self,

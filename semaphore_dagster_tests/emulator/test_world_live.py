@@ -106,3 +106,49 @@ def test_advance_rejects_bad_steps():
         world.advance(timedelta(seconds=-1))
     with pytest.raises(ValueError, match="at most"):
         world.advance(timedelta(days=30))
+
+
+@pytest.mark.parametrize(
+    "start, weekday_factor",
+    [("2026-12-03T14:00:00", 1.15), ("2026-12-05T02:00:00", 0.25), ("2026-12-03T23:30:00", 1.15)],
+    ids=["weekday peak", "weekend night", "before midnight"],
+)
+def test_wall_clock_ticks_bring_new_workflows_at_any_hour(start: str, weekday_factor: float) -> None:
+    """The live thread's 50 ms ticks on the wall clock: new workflows at every hour (20% of a day's are
+    spread evenly), each inside its tick, as many as the day's share of the window says."""
+    import random
+    from datetime import UTC, datetime
+
+    from semaphore_dagster.emulator.live import AROUND_THE_CLOCK, TIME_OF_DAY, wall_clock_workflow_times
+
+    rng, per_day, tick = random.Random(7), 2_000_000.0, timedelta(milliseconds=50)
+    begin = t = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    drawn = 0
+    for _ in range(400):  # 20 s
+        times = wall_clock_workflow_times(rng, per_day, t, t + tick)
+        assert all(t < at <= t + tick for at in times) and times == sorted(times)
+        drawn += len(times)
+        t += tick
+    lo, hi = begin.hour + begin.minute / 60, t.hour + t.minute / 60 + t.second / 3600
+    share = (1 - AROUND_THE_CLOCK) * (TIME_OF_DAY.cdf(hi) - TIME_OF_DAY.cdf(lo)) + AROUND_THE_CLOCK * (
+        hi - lo
+    ) / 24
+    expected = per_day * weekday_factor * share
+    assert expected > 20 and abs(drawn - expected) < 5 * expected**0.5  # within five standard deviations
+
+
+def test_wall_clock_steps_over_a_day_add_up_to_the_day() -> None:
+    """Steps of 7 minutes over a weekday bring that day's workflows, no more, no fewer."""
+    import random
+    from datetime import UTC, datetime
+
+    from semaphore_dagster.emulator.live import wall_clock_workflow_times
+
+    rng, t = random.Random(3), datetime(2026, 12, 3, tzinfo=UTC)  # a Thursday
+    steps = [
+        wall_clock_workflow_times(rng, 10_000, t + timedelta(minutes=m), t + timedelta(minutes=m + 7))
+        for m in range(0, 1435, 7)
+    ]
+    drawn = sum(len(s) for s in steps)
+    expected = 10_000 * 1.15  # a weekday's workflows: the curve's and the even spread's together
+    assert abs(drawn - expected) < 5 * expected**0.5
