@@ -36,6 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+from dlt.common import logger as dlt_logger
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
@@ -114,10 +115,14 @@ class DeadlineReader:
     def __init__(self, response: requests.Response, ends: float, repair_utf8: bool = False) -> None:
         self._raw = response.raw
         self._ends = ends
-        self._url = redact_url(response.url or "")
+        self._response_url = response.url or ""  # redacted only for a message (`_url`): not per request
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace") if repair_utf8 else None
         self.bytes_read = 0
         self._pending = ""
+
+    @property
+    def _url(self) -> str:
+        return redact_url(self._response_url)
 
     def read(self, size: int = 65536) -> bytes:
         if size == 0:  # ijson probes the type of the stream with read(0)
@@ -284,10 +289,16 @@ class _SemaphoreAuth(AuthBase):
         self._header = f"{scheme} {token}"
         self._origin = origin
         self._gate = gate
+        # A URL that starts with "<scheme>://<host>[:<port>]/" has exactly that origin (the authority ends at
+        # the "/"): the common case needs no URL parsing; any other spelling is parsed and compared.
+        default = {"http": 80, "https": 443}.get(origin[0])
+        port = "" if origin[2] in (None, default) else f":{origin[2]}"
+        self._prefix = f"{origin[0]}://{origin[1]}{port}/"
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         self._gate.wait()
-        if origin_of(request.url or "") == self._origin:
+        url = request.url or ""
+        if url.startswith(self._prefix) or origin_of(url) == self._origin:
             request.headers["Authorization"] = self._header
         else:
             request.headers.pop("Authorization", None)
@@ -299,6 +310,11 @@ class _SemaphoreAuth(AuthBase):
 
 class _RestClient(RESTClient):
     """RESTClient that reuses the body parsed by the retry predicate."""
+
+    def _log_request(self, request: Any, prepared_url: str) -> None:
+        # dlt formats (and sanitizes the URL of) an INFO line for every request, even with INFO off.
+        if dlt_logger.isEnabledFor(logging.INFO):
+            super()._log_request(request, prepared_url)
 
     def extract_response(self, response: requests.Response, data_selector: Any) -> list[Any]:
         body = getattr(response, _STASH, None)

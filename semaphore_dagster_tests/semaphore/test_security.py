@@ -98,3 +98,33 @@ def test_headers_sent_to_the_api() -> None:
     assert path == "/api/v1alpha/projects"
     assert headers["User-Agent"] == "SemaphoreCI v2.0 Client"
     assert headers["Authorization"] == f"Bearer {TEST_TOKEN}"
+
+
+@pytest.mark.parametrize(
+    "base_url, url, gets_token",
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v1alpha/projects", True),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080@evil.example/api", False),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8081/api", False),
+        ("http://127.0.0.1:8080", "https://127.0.0.1:8080/api", False),
+        ("http://127.0.0.1:8080", "http://127.0.0.1.evil.example:8080/api", False),
+        ("http://127.0.0.1:8080", "http://127.0.0.1/api", False),
+        ("https://org.semaphoreci.com", "https://org.semaphoreci.com/api/v1alpha/projects", True),
+        ("https://org.semaphoreci.com", "https://org.semaphoreci.com:443/api", True),
+        ("https://org.semaphoreci.com", "https://ORG.semaphoreci.com/api", True),
+        ("https://org.semaphoreci.com", "https://org.semaphoreci.com.evil.example/api", False),
+        ("https://org.semaphoreci.com", "https://org.semaphoreci.com:8443/api", False),
+        ("https://org.semaphoreci.com:443", "https://org.semaphoreci.com/api", True),
+    ],
+)
+def test_the_token_goes_to_the_exact_origin_only(base_url: str, url: str, gets_token: bool) -> None:
+    """The Authorization header is set for the configured origin (scheme, host, port) and removed for any
+    other, whichever way the URL is spelled (the auth's prefix shortcut and its parsed comparison agree)."""
+    import requests
+
+    from semaphore_dagster.semaphore.client import _Gate, _SemaphoreAuth, origin_of
+
+    auth = _SemaphoreAuth("Token", TEST_TOKEN, origin_of(base_url), _Gate(1.0))
+    prepared = requests.Request("GET", url, headers={"Authorization": "Token stale"}).prepare()
+    auth(prepared)
+    assert prepared.headers.get("Authorization") == (f"Token {TEST_TOKEN}" if gets_token else None)
