@@ -50,6 +50,13 @@ class Browser:
         self.visited: dict[str, str] = {}
         self.answers: list = []
         self.page.on("response", lambda r: self.answers.append(r) if "/graphql" in r.url else None)
+        # The "Join the Dagster community" dialog comes once per instance, whenever the UI gets to it: on a busy
+        # machine seconds after the page settled, over the next page's buttons. Skip it whenever it stands in
+        # the way of an action (Playwright checks before each one), not only at `dismiss_popups`.
+        skip = self.page.get_by_role("button", name="Skip")
+        self.page.add_locator_handler(
+            self.page.get_by_text("Join the Dagster community"), lambda: skip.click()
+        )
 
     def open(self, path: str, wait_for: str | None = None) -> None:
         self.page.goto(self.base_url + path, wait_until="networkidle", timeout=120_000)
