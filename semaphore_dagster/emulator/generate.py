@@ -430,15 +430,24 @@ def plan_scheduled_run(world: World, planner: Planner, profile: ProjectProfile, 
     schedule(world, at, "trigger", trigger, sched)
 
 
+# When workflows are created: hours (UTC) drawn from N(14, 3.5), and a day's count scaled by its kind.
+WORK_HOUR_MEAN, WORK_HOUR_SD = 14, 3.5
+WEEKDAY_FACTOR, WEEKEND_FACTOR = 1.15, 0.25
+
+
+def day_factor(day: datetime) -> float:
+    """How many of `pipelines_per_day` a given day has: more on weekdays, a quarter at weekends."""
+    return WEEKEND_FACTOR if day.weekday() >= 5 else WEEKDAY_FACTOR
+
+
 def workflow_times(rng: random.Random, per_day: float, begin: datetime, end: datetime) -> list[datetime]:
     """Workflow creation times in (begin, end]: a Poisson count per day, mostly in working hours, fewer at
     weekends."""
     out = []
     day = begin.replace(hour=0, minute=0, second=0, microsecond=0)
     while day < end:
-        weekend = day.weekday() >= 5
-        for _ in range(_poisson(rng, per_day * (0.25 if weekend else 1.15))):
-            hour = min(23.99, max(0.0, rng.gauss(14, 3.5)))
+        for _ in range(_poisson(rng, per_day * day_factor(day))):
+            hour = min(23.99, max(0.0, rng.gauss(WORK_HOUR_MEAN, WORK_HOUR_SD)))
             at = day + timedelta(hours=hour, microseconds=rng.randint(0, 999_999))
             if begin < at <= end:
                 out.append(at)

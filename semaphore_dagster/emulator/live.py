@@ -12,7 +12,10 @@ from datetime import datetime, timedelta
 from statistics import NormalDist
 
 from semaphore_dagster.emulator.generate import (
+    WORK_HOUR_MEAN,
+    WORK_HOUR_SD,
     _poisson,
+    day_factor,
     new_agent,
     nightly_times,
     plan_scheduled_run,
@@ -59,7 +62,7 @@ def advance(world, delta: timedelta, activity: float = 1.0, wall_clock: bool = F
         reveal(world, end)
 
 
-TIME_OF_DAY = NormalDist(14, 3.5)  # hours UTC, as generate.workflow_times draws them
+TIME_OF_DAY = NormalDist(WORK_HOUR_MEAN, WORK_HOUR_SD)  # hours UTC, as generate.workflow_times draws them
 AROUND_THE_CLOCK = 0.2  # the share of a live day's workflows spread evenly over its 24 hours
 
 
@@ -80,12 +83,12 @@ def wall_clock_workflow_times(
     while day < end:
         lo = max(0.0, (begin - day).total_seconds() / 3600)
         hi = min(24.0, (end - day).total_seconds() / 3600)
-        daily = per_day * (0.25 if day.weekday() >= 5 else 1.15)
-        curve = (1 - AROUND_THE_CLOCK) * (TIME_OF_DAY.cdf(hi) - TIME_OF_DAY.cdf(lo))
+        cdf_lo, cdf_hi = TIME_OF_DAY.cdf(lo), TIME_OF_DAY.cdf(hi)
+        curve = (1 - AROUND_THE_CLOCK) * (cdf_hi - cdf_lo)
         even = AROUND_THE_CLOCK * (hi - lo) / 24
-        for _ in range(_poisson(rng, daily * (curve + even))):
+        for _ in range(_poisson(rng, per_day * day_factor(day) * (curve + even))):
             if rng.random() * (curve + even) < curve:
-                u = rng.uniform(TIME_OF_DAY.cdf(lo), TIME_OF_DAY.cdf(hi))
+                u = rng.uniform(cdf_lo, cdf_hi)
                 hour = min(hi, max(lo, TIME_OF_DAY.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))))
             else:
                 hour = rng.uniform(lo, hi)
