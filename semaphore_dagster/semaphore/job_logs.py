@@ -33,6 +33,7 @@ from typing import Any
 
 import ijson
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 import urllib3
 
@@ -135,6 +136,25 @@ def _read_events(
     return stored.table(), count, size, truncated
 
 
+def _whole_events(body: bytes, job_id: str, cap: int, tail: int | None) -> tuple[pa.Table, int, int, bool]:
+    """`_read_events` of a body held whole, in Arrow (log_events.whole_log): the same events kept (the cap's
+    head up to the event that passes it, or the tail's window), counts and truncation."""
+    events, lengths = log_events.whole_log(body, job_id)
+    count = len(events)
+    if not count:
+        return events, 0, 0, False
+    cumulative = pc.cumulative_sum(lengths)
+    size = cumulative[-1].as_py()
+    if tail is None:
+        if size <= cap:
+            return events, count, size, False
+        keep = pc.index(pc.greater(cumulative, cap), True).as_py() + 1
+        return events.slice(0, keep), count, size, True
+    # the window: from the first event after which at most `tail` bytes follow (the streaming loop's pops)
+    start = pc.index(pc.greater_equal(cumulative, size - tail), True).as_py()
+    return events.slice(start), count, size, size > tail
+
+
 # A body up to this size is read whole before it is parsed, and parsed under `_PARSE_LOCK`: one log parses at
 # a time while the other workers wait on the network. Parsing is Python under the GIL, so concurrent parses
 # only took turns every switch interval with their caches cold: 8 workers spent 1.2 s of CPU on the logs
@@ -169,7 +189,7 @@ def _parse_body(
         data = body.read(65536)
         if not data:
             with _PARSE_LOCK:
-                return _read_events(_Replay(chunks, None), job_id, cap, tail)
+                return _whole_events(b"".join(chunks), job_id, cap, tail)
         chunks.append(data)
         held += len(data)
     return _read_events(_Replay(chunks, body), job_id, cap, tail)
