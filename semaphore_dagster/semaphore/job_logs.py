@@ -115,9 +115,7 @@ def _read_events(
     for event in ijson.items(body, "events.item", use_float=True):
         if not isinstance(event, dict):
             event = {}
-        output = event.get("output")
-        # a lone surrogate is stored as U+FFFD, 3 bytes in UTF-8 like the surrogate itself
-        length = len(output.encode("utf-8", "surrogatepass")) if isinstance(output, str) else 0
+        length = log_events.output_bytes(event)
         size += length
         if tail is not None:
             window.append((length, count, event))
@@ -156,7 +154,8 @@ def _whole_events(body: bytes, job_id: str, cap: int, tail: int | None) -> tuple
 
 
 # A body up to this size is read whole before it is parsed, and parsed under `_PARSE_LOCK`: one log parses at
-# a time while the other workers wait on the network. Parsing is Python under the GIL, so concurrent parses
+# a time while the other workers wait on the network. Parsing holds the GIL (ijson's events and to_batch were
+# Python; orjson and pyarrow's conversion of Python objects hold it too), so concurrent parses
 # only took turns every switch interval with their caches cold: 8 workers spent 1.2 s of CPU on the logs
 # that one parses in 0.75 s (BENCHMARKS.md, "Third pass"). A bigger body is parsed as it streams (its memory
 # is bounded by the cap, not by the body), outside the lock. At most max_concurrency bodies are held whole.

@@ -51,6 +51,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _US = pa.timestamp("us", tz="UTC")
 
 
+def output_bytes(event: dict[str, Any]) -> int:
+    """An event's output size as stored, in UTF-8 bytes (a lone surrogate, stored as U+FFFD, counts its 3)."""
+    output = event.get("output")
+    return len(output.encode("utf-8", "surrogatepass")) if isinstance(output, str) else 0
+
+
 def clean_text(value: Any) -> Any:
     """A lone surrogate cannot be stored as UTF-8 text: U+FFFD instead (other characters as sent)."""
     if isinstance(value, str) and _SURROGATE.search(value):
@@ -224,10 +230,7 @@ def whole_log(body: bytes, job_id: str) -> tuple[pa.Table, pa.Array]:
     if not events:
         return empty(), pa.array([], type=pa.int64())
     events = [e if isinstance(e, dict) else {} for e in events]
-    lengths = [
-        len(o.encode("utf-8", "surrogatepass")) if isinstance(o := e.get("output"), str) else 0
-        for e in events
-    ]
+    lengths = [output_bytes(e) for e in events]
     batch = to_batch(events, job_id, range(len(events)))
     return pa.Table.from_batches([batch]), pa.array(lengths, type=pa.int64())
 
