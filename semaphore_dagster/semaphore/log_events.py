@@ -78,13 +78,12 @@ def _as_text(value: Any) -> str | None:
 
 
 def _enum(values: list[Any], column: str) -> pa.Array:
-    # ASCII words (the API's enums): Arrow's upper-casing is Python's there; anything else takes enums.upper
-    if all(v is None or (isinstance(v, str) and v and v.isascii() and not v.isdigit()) for v in values):
-        try:
-            return pc.utf8_upper(pa.array(values, type=pa.string()))
-        except (pa.ArrowInvalid, UnicodeError):
-            pass
-    return _text([clean_text(upper(v, column)) for v in values])
+    # text (the API's enums): each distinct value spelled once (`_enum_arrow`); anything else value by value
+    try:
+        text = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, UnicodeError):
+        return _text([clean_text(upper(v, column)) for v in values])
+    return _enum_arrow(text, column)
 
 
 def _times(values: list[Any]) -> pa.Array:
